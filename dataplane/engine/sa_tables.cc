@@ -1,0 +1,326 @@
+#include "dataplane/engine/sa_tables.hh"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_rcu_qsbr.h>
+
+#include <cstring>
+
+namespace traverse::engine {
+namespace {
+
+// Exact-match key: the IP version and the address (IPv4 in the first 4 bytes).
+struct ExactKey {
+  uint8_t version;
+  uint8_t pad[3];
+  uint8_t bytes[16];
+};
+static_assert(sizeof(ExactKey) == 20);
+
+ExactKey exact_key(uint8_t version, const uint8_t* address) {
+  ExactKey key{};
+  key.version = version;
+  std::memcpy(key.bytes, address, version == 4 ? 4 : 16);
+  return key;
+}
+
+bool is_host_prefix(const Prefix& p) { return p.length == (p.address.version == 4 ? 32 : 128); }
+
+}  // namespace
+
+SaTables::~SaTables() {
+  // Shutdown: workers have stopped, so everything can go without waiting.
+  for (uint32_t i = 0; i < capacity_; ++i) {
+    delete inbound_[i].load();
+    delete outbound_[i].load();
+  }
+  for (Retired& r : retired_) {
+    rte_lpm_free(r.lpm4);
+    rte_lpm6_free(r.lpm6);
+  }
+  rte_lpm_free(lpm4_.load());
+  rte_lpm6_free(lpm6_.load());
+  rte_hash_free(exact_);
+}
+
+bool SaTables::init(uint32_t max_sas, rte_rcu_qsbr* rcu, std::string* error) {
+  capacity_ = max_sas;
+  mask_ = max_sas - 1;
+  rcu_ = rcu;
+  inbound_ = std::make_unique<std::atomic<InboundEntry*>[]>(capacity_);
+  outbound_ = std::make_unique<std::atomic<OutboundEntry*>[]>(capacity_);
+  slot_refs_.assign(capacity_, 0);
+  free_slots_.reserve(capacity_);
+  for (uint32_t slot = capacity_; slot > 0; --slot) {
+    free_slots_.push_back(slot - 1);
+  }
+  rte_hash_parameters params{};
+  params.name = "traverse_policy_exact";
+  params.entries = capacity_;
+  params.key_len = sizeof(ExactKey);
+  params.hash_func = rte_jhash;
+  params.socket_id = 0;
+  // One writer (the control thread), lock-free readers (the workers).
+  params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+  exact_ = rte_hash_create(&params);
+  if (exact_ == nullptr) {
+    *error = "cannot create the policy hash for " + std::to_string(capacity_) + " entries: " +
+             rte_strerror(rte_errno);
+    return false;
+  }
+  if (rcu_ != nullptr) {
+    rte_hash_rcu_config rcu_config{};
+    rcu_config.v = rcu_;
+    rcu_config.mode = RTE_HASH_QSBR_MODE_DQ;
+    if (rte_hash_rcu_qsbr_add(exact_, &rcu_config) != 0) {
+      *error = "cannot attach RCU to the policy hash";
+      return false;
+    }
+  }
+  std::string detail;
+  if (!rebuild_prefix_tables(&detail)) {
+    *error = detail;
+    return false;
+  }
+  return true;
+}
+
+int32_t SaTables::lookup_v4(const uint8_t* dst) const {
+  const ExactKey key = exact_key(4, dst);
+  void* data = nullptr;
+  if (rte_hash_lookup_data(exact_, &key, &data) >= 0) {
+    return static_cast<int32_t>(reinterpret_cast<uintptr_t>(data));
+  }
+  uint32_t address;
+  std::memcpy(&address, dst, 4);
+  uint32_t slot = 0;
+  if (rte_lpm_lookup(lpm4_.load(std::memory_order_acquire), rte_be_to_cpu_32(address), &slot) ==
+      0) {
+    return static_cast<int32_t>(slot);
+  }
+  return kNoPolicy;
+}
+
+int32_t SaTables::lookup_v6(const uint8_t* dst) const {
+  const ExactKey key = exact_key(6, dst);
+  void* data = nullptr;
+  if (rte_hash_lookup_data(exact_, &key, &data) >= 0) {
+    return static_cast<int32_t>(reinterpret_cast<uintptr_t>(data));
+  }
+  uint32_t slot = 0;
+  if (rte_lpm6_lookup(lpm6_.load(std::memory_order_acquire), dst, &slot) == 0) {
+    return static_cast<int32_t>(slot);
+  }
+  return kNoPolicy;
+}
+
+api::ReplyStatus SaTables::add_inbound(std::unique_ptr<InboundEntry> entry, std::string* detail) {
+  const uint32_t index = entry->spi & mask_;
+  InboundEntry* current = inbound_[index].load(std::memory_order_relaxed);
+  if (current != nullptr) {
+    *detail = current->spi == entry->spi
+                  ? "inbound SPI already installed"
+                  : "inbound SPI shares its table index with SPI " + std::to_string(current->spi) +
+                        " (the low bits select the slot: allocate SPIs by index)";
+    return api::ReplyStatus::exists;
+  }
+  inbound_[index].store(entry.release(), std::memory_order_release);
+  ++inbound_count_;
+  return api::ReplyStatus::ok;
+}
+
+api::ReplyStatus SaTables::add_outbound(std::unique_ptr<OutboundEntry> entry, uint32_t* slot,
+                                        std::string* detail) {
+  if (outbound_by_spi_.count(entry->spi) != 0) {
+    *detail = "outbound SPI already installed";
+    return api::ReplyStatus::exists;
+  }
+  if (free_slots_.empty()) {
+    *detail = "all " + std::to_string(capacity_) + " outbound slots are in use";
+    return api::ReplyStatus::table_full;
+  }
+  *slot = free_slots_.back();
+  free_slots_.pop_back();
+  slot_refs_[*slot] = 1;
+  outbound_by_spi_[entry->spi] = *slot;
+  outbound_[*slot].store(entry.release(), std::memory_order_release);
+  return api::ReplyStatus::ok;
+}
+
+void SaTables::unref_slot(uint32_t slot) {
+  if (--slot_refs_[slot] == 0) {
+    free_slots_.push_back(slot);
+  }
+}
+
+api::ReplyStatus SaTables::remove(uint32_t spi, api::Direction direction, std::string* detail) {
+  Retired item{};
+  if (direction == api::Direction::inbound) {
+    const uint32_t index = spi & mask_;
+    InboundEntry* e = inbound_[index].load(std::memory_order_relaxed);
+    if (e == nullptr || e->spi != spi) {
+      *detail = "no inbound SA with this SPI";
+      return api::ReplyStatus::unknown_sa;
+    }
+    inbound_[index].store(nullptr, std::memory_order_release);
+    --inbound_count_;
+    item.inbound.reset(e);
+  } else {
+    auto it = outbound_by_spi_.find(spi);
+    if (it == outbound_by_spi_.end()) {
+      *detail = "no outbound SA with this SPI";
+      return api::ReplyStatus::unknown_sa;
+    }
+    const uint32_t slot = it->second;
+    outbound_by_spi_.erase(it);
+    item.outbound.reset(outbound_[slot].exchange(nullptr, std::memory_order_acq_rel));
+    // Policies that still name the slot now find nothing there and drop.
+    unref_slot(slot);
+  }
+  retire(std::move(item));
+  return api::ReplyStatus::ok;
+}
+
+int32_t SaTables::outbound_slot(uint32_t spi) const {
+  auto it = outbound_by_spi_.find(spi);
+  return it == outbound_by_spi_.end() ? -1 : static_cast<int32_t>(it->second);
+}
+
+api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, std::string* detail) {
+  const int32_t slot = outbound_slot(spi);
+  if (slot < 0) {
+    *detail = "no outbound SA with SPI " + std::to_string(spi) + " for this policy";
+    return api::ReplyStatus::unknown_sa;
+  }
+  PrefixKey key{selector.address.version, selector.length, selector.address.bytes};
+  auto existing = policies_.find(key);
+  const bool replacing = existing != policies_.end();
+  const uint32_t old_slot = replacing ? existing->second : 0;
+  ++slot_refs_[static_cast<uint32_t>(slot)];
+  policies_[key] = static_cast<uint32_t>(slot);
+  if (is_host_prefix(selector)) {
+    const ExactKey exact = exact_key(selector.address.version, selector.address.bytes.data());
+    // Replacing the data of an existing key is atomic for lock-free readers.
+    if (rte_hash_add_key_data(exact_, &exact,
+                              reinterpret_cast<void*>(static_cast<uintptr_t>(slot))) != 0) {
+      policies_.erase(key);
+      unref_slot(static_cast<uint32_t>(slot));
+      *detail = "policy hash is full";
+      return api::ReplyStatus::table_full;
+    }
+  } else if (!rebuild_prefix_tables(detail)) {
+    policies_.erase(key);
+    unref_slot(static_cast<uint32_t>(slot));
+    return api::ReplyStatus::table_full;
+  }
+  if (replacing) {
+    unref_slot(old_slot);
+  }
+  return api::ReplyStatus::ok;
+}
+
+api::ReplyStatus SaTables::remove_policy(const Prefix& selector, std::string* detail) {
+  PrefixKey key{selector.address.version, selector.length, selector.address.bytes};
+  auto it = policies_.find(key);
+  if (it == policies_.end()) {
+    *detail = "no such policy";
+    return api::ReplyStatus::unknown_sa;
+  }
+  const uint32_t slot = it->second;
+  policies_.erase(it);
+  if (is_host_prefix(selector)) {
+    const ExactKey exact = exact_key(selector.address.version, selector.address.bytes.data());
+    rte_hash_del_key(exact_, &exact);  // RCU-deferred free of the key slot
+  } else {
+    rebuild_prefix_tables(detail);
+  }
+  unref_slot(slot);
+  return api::ReplyStatus::ok;
+}
+
+bool SaTables::rebuild_prefix_tables(std::string* detail) {
+  // Prefix policies change rarely (per tunnel set-up, not per packet); a fresh
+  // table swapped in whole keeps readers consistent without LPM write locks.
+  ++generation_;
+  uint32_t v4_rules = 16;
+  uint32_t v6_rules = 16;
+  for (const auto& [key, slot] : policies_) {
+    if (key.length != (key.version == 4 ? 32 : 128)) {
+      ++(key.version == 4 ? v4_rules : v6_rules);
+    }
+  }
+  const std::string suffix = std::to_string(generation_);
+  rte_lpm_config c4{};
+  c4.max_rules = v4_rules;
+  c4.number_tbl8s = 256;
+  rte_lpm* lpm4 = rte_lpm_create(("traverse_lpm4_" + suffix).c_str(), 0, &c4);
+  rte_lpm6_config c6{};
+  c6.max_rules = v6_rules;
+  c6.number_tbl8s = 1024;
+  rte_lpm6* lpm6 = rte_lpm6_create(("traverse_lpm6_" + suffix).c_str(), 0, &c6);
+  if (lpm4 == nullptr || lpm6 == nullptr) {
+    rte_lpm_free(lpm4);
+    rte_lpm6_free(lpm6);
+    *detail = std::string("cannot build the prefix policy tables: ") + rte_strerror(rte_errno);
+    return false;
+  }
+  for (const auto& [key, slot] : policies_) {
+    if (key.length == (key.version == 4 ? 32 : 128)) {
+      continue;  // in the exact-match hash
+    }
+    int rc = 0;
+    if (key.version == 4) {
+      uint32_t address;
+      std::memcpy(&address, key.bytes.data(), 4);
+      rc = rte_lpm_add(lpm4, rte_be_to_cpu_32(address), key.length, slot);
+    } else {
+      rc = rte_lpm6_add(lpm6, key.bytes.data(), key.length, slot);
+    }
+    if (rc != 0) {
+      rte_lpm_free(lpm4);
+      rte_lpm6_free(lpm6);
+      *detail = "prefix policy table is full";
+      return false;
+    }
+  }
+  Retired old{};
+  old.lpm4 = lpm4_.exchange(lpm4, std::memory_order_acq_rel);
+  old.lpm6 = lpm6_.exchange(lpm6, std::memory_order_acq_rel);
+  retire(std::move(old));
+  return true;
+}
+
+void SaTables::retire(Retired item) {
+  if (rcu_ == nullptr) {
+    // No workers (unit tests, start-up): nobody can hold a reference.
+    rte_lpm_free(item.lpm4);
+    rte_lpm6_free(item.lpm6);
+    return;
+  }
+  item.token = rte_rcu_qsbr_start(rcu_);
+  retired_.push_back(std::move(item));
+}
+
+void SaTables::reclaim() {
+  // Deleted policy-hash keys are reclaimed by rte_hash itself (DQ mode, on
+  // its next add or delete).
+  size_t kept = 0;
+  for (size_t i = 0; i < retired_.size(); ++i) {
+    Retired& r = retired_[i];
+    if (rte_rcu_qsbr_check(rcu_, r.token, false) == 1) {
+      // Destroying the entries wipes their keys (CipherSession's destructor).
+      rte_lpm_free(r.lpm4);
+      rte_lpm6_free(r.lpm6);
+      r.inbound.reset();
+      r.outbound.reset();
+    } else {
+      retired_[kept++] = std::move(r);
+    }
+  }
+  retired_.resize(kept);
+}
+
+}  // namespace traverse::engine

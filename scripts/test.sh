@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test suite: installs what is missing, builds (optimised, then
+# again with AddressSanitizer + UndefinedBehaviorSanitizer), runs the unit and
+# interop suites in both, and checks formatting. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+jobs=$(nproc)
+build=${TRAVERSE_BUILD:-build}
+asan=${TRAVERSE_ASAN_BUILD:-build-asan}
+
+echo "== format"
+scripts/check-format.sh
+
+echo "== build ($build)"
+[ -f "$build/build.ninja" ] || meson setup "$build" --buildtype=debugoptimized
+ninja -C "$build" -j "$jobs"
+
+echo "== tests ($build)"
+meson test -C "$build" --num-processes "$jobs" --print-errorlogs
+
+echo "== build ($asan: ASan + UBSan)"
+[ -f "$asan/build.ninja" ] || meson setup "$asan" --buildtype=debug \
+  -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C "$asan" -j "$jobs"
+
+echo "== tests ($asan)"
+# Any UBSan report fails the run; leaks fail it through ASan's LeakSanitizer.
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+  meson test -C "$asan" --num-processes "$jobs" --print-errorlogs --suite unit \
+  --timeout-multiplier 4
+
+echo "== all tests passed"
