@@ -1,5 +1,7 @@
 #include "bench/raw_ipsec_mb.hh"
 
+#include <openssl/crypto.h>
+
 #include <cstring>
 
 namespace traverse::bench {
@@ -206,24 +208,24 @@ bool RawIpsecMb::open(uint8_t* esp, uint32_t payload_len) {
       nonce(iv);
       IMB_AES128_GCM_DEC(mgr_, &gcm_key_, &gcm_ctx_, payload, payload, payload_len, nonce_, esp,
                          kEspHeaderLen, tag, kIcvLen);
-      return icv_equal(tag, payload + payload_len, kIcvLen);
+      return CRYPTO_memcmp(tag, payload + payload_len, kIcvLen) == 0;
     }
     case crypto::Transform::aes_gcm_256: {
       uint8_t* payload = iv + kAeadIvLen;
       nonce(iv);
       IMB_AES256_GCM_DEC(mgr_, &gcm_key_, &gcm_ctx_, payload, payload, payload_len, nonce_, esp,
                          kEspHeaderLen, tag, kIcvLen);
-      return icv_equal(tag, payload + payload_len, kIcvLen);
+      return CRYPTO_memcmp(tag, payload + payload_len, kIcvLen) == 0;
     }
     case crypto::Transform::aes_cbc_128_hmac_sha256_128:
     case crypto::Transform::aes_cbc_256_hmac_sha256_128:
       if (cbc_mode_ == CbcMode::chained) {
         return chained_job(esp, payload_len, false, tag) &&
-               icv_equal(tag, iv + kCbcIvLen + payload_len, kIcvLen);
+               CRYPTO_memcmp(tag, iv + kCbcIvLen + payload_len, kIcvLen) == 0;
       }
       // Verify, then decrypt (encrypt-then-MAC).
       hmac(esp, kEspHeaderLen + kCbcIvLen + payload_len, tag);
-      if (!icv_equal(tag, iv + kCbcIvLen + payload_len, kIcvLen)) {
+      if (CRYPTO_memcmp(tag, iv + kCbcIvLen + payload_len, kIcvLen) != 0) {
         return false;
       }
       cbc(iv + kCbcIvLen, payload_len, iv, IMB_DIR_DECRYPT);
@@ -231,7 +233,7 @@ bool RawIpsecMb::open(uint8_t* esp, uint32_t payload_len) {
     case crypto::Transform::chacha20_poly1305:
       nonce(iv);
       return chacha_job(esp, payload_len, false, tag) &&
-             icv_equal(tag, iv + kAeadIvLen + payload_len, kIcvLen);
+             CRYPTO_memcmp(tag, iv + kAeadIvLen + payload_len, kIcvLen) == 0;
   }
   return false;
 }

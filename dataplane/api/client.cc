@@ -11,14 +11,14 @@
 
 #include "dataplane/api/backoff.hh"
 #include "dataplane/api/handshake.hh"
+#include "dataplane/api/sys_error.hh"
 #include "dataplane/api/validate.hh"
 
 namespace traverse::api {
 namespace {
 
 Message make_request(MessageType type, const void* body, std::size_t size) {
-  Message m;
-  std::memset(&m, 0, sizeof m);
+  Message m{};
   m.header.version = kApiVersion;
   m.header.type = type;
   m.header.length = static_cast<uint32_t>(size);
@@ -88,7 +88,7 @@ std::string ApiClient::connect(const std::string& path, std::chrono::millisecond
   for (;;) {
     sock.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!sock.valid()) {
-      return std::string("cannot create a socket: ") + std::strerror(errno);
+      return std::string("cannot create a socket: ") + errno_text(errno);
     }
     if (::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
       break;
@@ -99,7 +99,7 @@ std::string ApiClient::connect(const std::string& path, std::chrono::millisecond
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
-    return "cannot connect to the dataplane at " + path + ": " + std::strerror(e);
+    return "cannot connect to the dataplane at " + path + ": " + errno_text(e);
   }
 
   Greeting greeting{};
@@ -118,7 +118,7 @@ std::string ApiClient::connect(const std::string& path, std::chrono::millisecond
   if (const SegmentStatus s = Segment::attach(std::move(memfd), &segment); !s.ok()) {
     return std::string("the dataplane's shared segment is unusable: ") +
            segment_error_name(s.error) +
-           (s.sys_errno != 0 ? std::string(": ") + std::strerror(s.sys_errno) : std::string{});
+           (s.sys_errno != 0 ? std::string(": ") + errno_text(s.sys_errno) : std::string{});
   }
   segment.close_fd();
   segment_ = std::move(segment);
@@ -168,8 +168,7 @@ bool ApiClient::peer_alive() {
   return n != 0;
 }
 
-CallStatus ApiClient::push(const Message& request, Clock::time_point deadline,
-                           std::string* error) {
+CallStatus ApiClient::push(const Message& request, Clock::time_point deadline, std::string* error) {
   Backoff backoff;
   for (;;) {
     const RingStatus s = requests_.try_push(request);
@@ -257,7 +256,7 @@ RawResult ApiClient::exchange(Message request) {
   request.header.request_id = ++next_id_;
   result.call = push(request, deadline, &result.error);
   while (result.call == CallStatus::ok) {
-    Message answer;
+    Message answer{};
     result.call = pop(request.header.request_id, deadline, &answer, &result.error);
     if (result.call != CallStatus::ok) {
       break;
@@ -280,21 +279,27 @@ RawResult ApiClient::exchange(Message request) {
   return result;
 }
 
-RawResult ApiClient::call(const Message& request) { return exchange(request); }
+RawResult ApiClient::call(const Message& request) {
+  return exchange(request);
+}
 
 CallResult ApiClient::simple(MessageType type, const void* body, std::size_t size) {
   RawResult r = exchange(make_request(type, body, size));
   return std::move(static_cast<CallResult&>(r));
 }
 
-CallResult ApiClient::hello() { return simple(MessageType::hello, nullptr, 0); }
+CallResult ApiClient::hello() {
+  return simple(MessageType::hello, nullptr, 0);
+}
 CallResult ApiClient::add_sa(const SaRecord& sa) {
   return simple(MessageType::sa_add, &sa, sizeof sa);
 }
 CallResult ApiClient::update_sa(const SaRecord& sa) {
   return simple(MessageType::sa_update, &sa, sizeof sa);
 }
-CallResult ApiClient::delete_sa(SaRef sa) { return simple(MessageType::sa_delete, &sa, sizeof sa); }
+CallResult ApiClient::delete_sa(SaRef sa) {
+  return simple(MessageType::sa_delete, &sa, sizeof sa);
+}
 CallResult ApiClient::add_policy(const PolicyRecord& policy) {
   return simple(MessageType::policy_add, &policy, sizeof policy);
 }
@@ -356,8 +361,8 @@ SaListResult ApiClient::list_sas() {
     // Each page must move forward, or a confused dataplane would loop us forever.
     if (page.next_index <= q.start_index) {
       out.call = CallStatus::protocol;
-      out.error = "sa_list page did not advance (next_index " + std::to_string(page.next_index) +
-                  ")";
+      out.error =
+          "sa_list page did not advance (next_index " + std::to_string(page.next_index) + ")";
       return out;
     }
     q.start_index = page.next_index;
@@ -369,7 +374,7 @@ bool ApiClient::next_event(Event* out) {
     return false;
   }
   for (;;) {
-    Message m;
+    Message m{};
     const RingStatus s = events_.try_pop(&m);
     if (s == RingStatus::empty) {
       return false;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "dataplane/api/messages.hh"
+#include "dataplane/api/sys_error.hh"
 
 namespace traverse::api {
 namespace {
@@ -80,7 +81,7 @@ std::string receive_greeting(int sock, std::chrono::milliseconds timeout, Greeti
       continue;
     }
     if (ready < 0) {
-      return std::string("poll on the dataplane socket failed: ") + std::strerror(errno);
+      return std::string("poll on the dataplane socket failed: ") + errno_text(errno);
     }
     if (ready == 0) {
       return "no greeting from the dataplane within the timeout";
@@ -97,7 +98,7 @@ std::string receive_greeting(int sock, std::chrono::milliseconds timeout, Greeti
       continue;
     }
     if (n < 0) {
-      return std::string("reading the dataplane greeting failed: ") + std::strerror(errno);
+      return std::string("reading the dataplane greeting failed: ") + errno_text(errno);
     }
     collect_fds(&msg, memfd);
     if (n == 0) {

@@ -6,7 +6,9 @@
 namespace traverse::api {
 namespace {
 
-bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(uint32_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 struct Validated {
   RingHeader* header = nullptr;
@@ -127,7 +129,9 @@ RingError RingWriter::attach(void* memory, std::size_t bytes) {
   return RingError::none;
 }
 
-void RingWriter::detach() { *this = RingWriter{}; }
+void RingWriter::detach() {
+  *this = RingWriter{};
+}
 
 RingStatus RingWriter::try_push(const Message& message) {
   if (header_ == nullptr) {
@@ -171,7 +175,9 @@ RingError RingReader::attach(void* memory, std::size_t bytes) {
   return RingError::none;
 }
 
-void RingReader::detach() { *this = RingReader{}; }
+void RingReader::detach() {
+  *this = RingReader{};
+}
 
 RingStatus RingReader::try_pop(Message* out) {
   if (header_ == nullptr) {

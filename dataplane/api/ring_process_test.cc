@@ -88,9 +88,8 @@ TEST(RingProcess, MillionMessagesEchoedAcrossFork) {
 
   RingReader in;
   RingWriter out;
-  ASSERT_EQ(
-      in.attach(segment.ring_memory(RingKind::request), segment.ring_size(RingKind::request)),
-      RingError::none);
+  ASSERT_EQ(in.attach(segment.ring_memory(RingKind::request), segment.ring_size(RingKind::request)),
+            RingError::none);
   ASSERT_EQ(out.attach(segment.ring_memory(RingKind::reply), segment.ring_size(RingKind::reply)),
             RingError::none);
 

@@ -11,15 +11,21 @@
 namespace traverse::api {
 namespace {
 
-constexpr uint64_t align_up(uint64_t v) { return (v + kCacheLine - 1) & ~uint64_t{kCacheLine - 1}; }
+constexpr uint64_t align_up(uint64_t v) {
+  return (v + kCacheLine - 1) & ~uint64_t{kCacheLine - 1};
+}
 
-bool good_capacity(uint32_t c) { return c != 0 && (c & (c - 1)) == 0 && c <= kMaxRingCapacity; }
+bool good_capacity(uint32_t c) {
+  return c != 0 && (c & (c - 1)) == 0 && c <= kMaxRingCapacity;
+}
 
 // The seals the creator applies: neither side can resize the file (a shrink
 // would turn the other side's accesses into SIGBUS) and nobody can undo that.
 constexpr int kRequiredSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 
-SegmentStatus fail(SegmentError e, int err = 0) { return {e, err}; }
+SegmentStatus fail(SegmentError e, int err = 0) {
+  return {e, err};
+}
 
 // Checks a layout copied out of the shared header against the real size.
 SegmentError check_layout(const SegmentHeader& h, uint64_t real_size) {
@@ -77,7 +83,9 @@ const char* segment_error_name(SegmentError e) {
   return "unknown";
 }
 
-Segment::Segment(Segment&& other) noexcept { *this = std::move(other); }
+Segment::Segment(Segment&& other) noexcept {
+  *this = std::move(other);
+}
 
 Segment& Segment::operator=(Segment&& other) noexcept {
   if (this != &other) {
@@ -90,7 +98,9 @@ Segment& Segment::operator=(Segment&& other) noexcept {
   return *this;
 }
 
-Segment::~Segment() { reset(); }
+Segment::~Segment() {
+  reset();
+}
 
 void Segment::reset() {
   if (base_ != nullptr) {

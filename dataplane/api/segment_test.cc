@@ -13,9 +13,13 @@
 namespace traverse::api {
 namespace {
 
-UniqueFd dup_fd(const Segment& s) { return UniqueFd(::dup(s.fd())); }
+UniqueFd dup_fd(const Segment& s) {
+  return UniqueFd(::dup(s.fd()));
+}
 
-SegmentHeader* header_of(const Segment& s) { return static_cast<SegmentHeader*>(s.base()); }
+SegmentHeader* header_of(const Segment& s) {
+  return static_cast<SegmentHeader*>(s.base());
+}
 
 TEST(Segment, CreateThenAttachSeesTheSameRings) {
   Segment a;
@@ -131,14 +135,10 @@ TEST(Segment, RejectsBrokenHeaders) {
   expect_refused([](Segment& s) { header_of(s)->rings[0].capacity = 48; },
                  SegmentError::bad_layout);
   expect_refused(
-      [](Segment& s) {
-        static_cast<RingHeader*>(s.ring_memory(RingKind::reply))->magic = 0;
-      },
+      [](Segment& s) { static_cast<RingHeader*>(s.ring_memory(RingKind::reply))->magic = 0; },
       SegmentError::bad_ring);
   expect_refused(
-      [](Segment& s) {
-        static_cast<RingHeader*>(s.ring_memory(RingKind::event))->capacity = 2;
-      },
+      [](Segment& s) { static_cast<RingHeader*>(s.ring_memory(RingKind::event))->capacity = 2; },
       SegmentError::bad_ring);
 }
 

@@ -12,14 +12,13 @@
 #include <exception>
 #include <utility>
 
+#include "dataplane/api/sys_error.hh"
 #include "dataplane/api/validate.hh"
 
 namespace traverse::api {
 namespace {
 
 constexpr uint32_t kBadRequestsLogged = 16;  // per client; the rest are counted only
-
-std::string errno_text(int e) { return std::strerror(e); }
 
 bool make_address(const std::string& path, sockaddr_un* addr) {
   *addr = {};
@@ -116,8 +115,7 @@ void ServerCounters::visit(
 }
 
 ApiServer::ApiServer(ServerConfig config) : config_(std::move(config)) {
-  allowed_uid_ =
-      config_.allowed_uid < 0 ? ::geteuid() : static_cast<uid_t>(config_.allowed_uid);
+  allowed_uid_ = config_.allowed_uid < 0 ? ::geteuid() : static_cast<uid_t>(config_.allowed_uid);
 }
 
 ApiServer::~ApiServer() {
@@ -213,7 +211,7 @@ uint32_t ApiServer::poll(Handler& handler) {
     if (!drain_answers(handler) || handled >= config_.max_requests_per_poll) {
       break;  // reply ring full: take no more requests until the client reads
     }
-    Message request;
+    Message request{};
     const RingStatus s = requests_.try_pop(&request);
     if (s == RingStatus::empty) {
       break;
@@ -333,16 +331,15 @@ void ApiServer::accept_one(UniqueFd sock, Handler& handler) {
         " left during the greeting: " + errno_text(e));
     return;
   }
-  segment.close_fd();  // our mapping is all we need; the client has its own fd
+  segment.close_fd();             // our mapping is all we need; the client has its own fd
   segment_ = std::move(segment);  // the mapping, and so the ring views, stay put
   client_ = std::move(sock);
   client_pid_ = cred.pid;
   sink_pending_ = false;
   bad_logged_ = 0;
   ++counters_.clients_accepted;
-  log("api: control client pid " + std::to_string(cred.pid) + " uid " +
-      std::to_string(cred.uid) + " connected (segment " + std::to_string(segment_.size()) +
-      " bytes)");
+  log("api: control client pid " + std::to_string(cred.pid) + " uid " + std::to_string(cred.uid) +
+      " connected (segment " + std::to_string(segment_.size()) + " bytes)");
   handler.on_client_connected();
 }
 
@@ -450,8 +447,7 @@ bool ApiServer::post_event(const Event& event) {
     ++counters_.events_dropped_no_client;
     return false;
   }
-  Message m;
-  std::memset(&m, 0, sizeof m);
+  Message m{};
   m.header.version = kApiVersion;
   m.header.type = MessageType::event;
   m.header.length = sizeof(Event);

@@ -50,7 +50,7 @@ struct ServerConfig {
 struct ServerCounters {
   uint64_t requests = 0;
   std::array<uint64_t, kReplyStatusCount> bad_requests{};  // by ReplyStatus from validate()
-  uint64_t answers = 0;                                     // messages pushed to the reply ring
+  uint64_t answers = 0;                                    // messages pushed to the reply ring
   uint64_t handler_errors = 0;  // no final answer, extra answers, wrong kind
   uint64_t events_posted = 0;
   uint64_t events_dropped_full = 0;       // event ring full: client not reading

@@ -273,10 +273,10 @@ TEST_F(ApiTest, GoodRequestsReachTheHandlerOnceAndGetItsReply) {
 
   std::lock_guard lock(handler_.mu);
   ASSERT_EQ(handler_.received.size(), 8u);  // each request exactly once, in order
-  const MessageType want[] = {MessageType::hello,         MessageType::sa_add,
-                              MessageType::sa_add,        MessageType::sa_update,
-                              MessageType::policy_add,    MessageType::policy_delete,
-                              MessageType::sa_delete,     MessageType::sa_delete};
+  const MessageType want[] = {MessageType::hello,      MessageType::sa_add,
+                              MessageType::sa_add,     MessageType::sa_update,
+                              MessageType::policy_add, MessageType::policy_delete,
+                              MessageType::sa_delete,  MessageType::sa_delete};
   for (std::size_t i = 0; i < 8; ++i) {
     EXPECT_EQ(handler_.received[i].header.type, want[i]) << i;
     EXPECT_EQ(handler_.received[i].header.request_id, i + 1) << "request ids increase";
@@ -317,8 +317,8 @@ TEST_F(ApiTest, BadMessagesGetErrorsAndNeverReachTheHandler) {
   cases.push_back({request(MessageType::sa_update, sa), ReplyStatus::bad_field, "sa.transform"});
   PolicyRecord p = good_policy(4);
   p.selector.prefix_len = 40;
-  cases.push_back({request(MessageType::policy_add, p), ReplyStatus::bad_field,
-                   "policy.selector.prefix_len"});
+  cases.push_back(
+      {request(MessageType::policy_add, p), ReplyStatus::bad_field, "policy.selector.prefix_len"});
   cases.push_back({request(MessageType::sa_delete, SaRef{3, Direction::inbound}),
                    ReplyStatus::bad_field, "sa_ref.spi"});
 
@@ -508,7 +508,10 @@ TEST_F(ApiTest, StaleSocketIsReplacedLiveOneAndOtherFilesAreNot) {
 
   ServerConfig other = config();
   other.socket_path = dir_ + "/not-a-socket";
-  { std::FILE* f = std::fopen(other.socket_path.c_str(), "w"); std::fclose(f); }
+  {
+    std::FILE* f = std::fopen(other.socket_path.c_str(), "w");
+    std::fclose(f);
+  }
   ApiServer careful(other);
   EXPECT_NE(careful.start().find("not a socket"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(other.socket_path));

@@ -15,8 +15,8 @@ constexpr std::size_t kBackendCount = std::size(crypto::kAllBackends);
 
 // Writes the sentence and returns `status`, so a check reads as one line.
 // Not a variadic template: vsnprintf keeps the format checks of -Wformat.
-[[gnu::format(printf, 4, 5)]] ReplyStatus fail(char* detail, std::size_t size,
-                                               ReplyStatus status, const char* format, ...) {
+[[gnu::format(printf, 4, 5)]] ReplyStatus fail(char* detail, std::size_t size, ReplyStatus status,
+                                               const char* format, ...) {
   if (detail != nullptr && size > 0) {
     va_list args;
     va_start(args, format);
@@ -34,8 +34,8 @@ struct Out {
 
 ReplyStatus check_address(const Address& a, const char* where, Out o) {
   if (a.version != 4 && a.version != 6) {
-    return fail(o.detail, o.size, ReplyStatus::bad_field, "%s.version is %u, must be 4 or 6",
-                where, a.version);
+    return fail(o.detail, o.size, ReplyStatus::bad_field, "%s.version is %u, must be 4 or 6", where,
+                a.version);
   }
   const unsigned max_prefix = a.version == 4 ? 32 : 128;
   if (a.prefix_len > max_prefix) {
@@ -75,8 +75,7 @@ ReplyStatus check_lifetime_pair(uint64_t soft, uint64_t hard, const char* name, 
   if (hard != 0 && soft > hard) {
     return fail(o.detail, o.size, ReplyStatus::bad_field,
                 "sa.lifetime.soft_%s (%llu) exceeds sa.lifetime.hard_%s (%llu)", name,
-                static_cast<unsigned long long>(soft), name,
-                static_cast<unsigned long long>(hard));
+                static_cast<unsigned long long>(soft), name, static_cast<unsigned long long>(hard));
   }
   return ReplyStatus::ok;
 }
@@ -106,12 +105,12 @@ ReplyStatus check_sa(const SaRecord& sa, Out o) {
   const int name_len = static_cast<int>(info.name.size());
   const char* name = info.name.data();
   if (sa.cipher_key_len != info.cipher_key_len) {
-    return fail(o.detail, o.size, bad, "sa.cipher_key_len is %u, %.*s needs %u",
-                sa.cipher_key_len, name_len, name, info.cipher_key_len);
+    return fail(o.detail, o.size, bad, "sa.cipher_key_len is %u, %.*s needs %u", sa.cipher_key_len,
+                name_len, name, info.cipher_key_len);
   }
   if (sa.salt_len != info.salt_len) {
-    return fail(o.detail, o.size, bad, "sa.salt_len is %u, %.*s needs %u", sa.salt_len,
-                name_len, name, info.salt_len);
+    return fail(o.detail, o.size, bad, "sa.salt_len is %u, %.*s needs %u", sa.salt_len, name_len,
+                name, info.salt_len);
   }
   if (sa.auth_key_len != info.auth_key_len) {
     return fail(o.detail, o.size, bad, "sa.auth_key_len is %u, %.*s needs %u", sa.auth_key_len,
@@ -157,8 +156,8 @@ ReplyStatus check_sa(const SaRecord& sa, Out o) {
       s != ReplyStatus::ok) {
     return s;
   }
-  if (auto s = check_lifetime_pair(sa.lifetime.soft_packets, sa.lifetime.hard_packets,
-                                   "packets", o);
+  if (auto s =
+          check_lifetime_pair(sa.lifetime.soft_packets, sa.lifetime.hard_packets, "packets", o);
       s != ReplyStatus::ok) {
     return s;
   }

@@ -66,10 +66,10 @@ TEST(Validate, GoodOtherRequests) {
     EXPECT_EQ(check(m).status, ReplyStatus::ok) << name << ": " << check(m).detail;
   }
   SaRecord sa = good_sa(0);
-  sa.path_mtu = 0;                  // the port's MTU
-  sa.lifetime = {};                 // unlimited
-  sa.replay_window = 0;             // no replay check
-  sa.first_sequence = UINT32_MAX;   // last 32-bit value
+  sa.path_mtu = 0;                 // the port's MTU
+  sa.lifetime = {};                // unlimited
+  sa.replay_window = 0;            // no replay check
+  sa.first_sequence = UINT32_MAX;  // last 32-bit value
   sa.flags = 0;
   EXPECT_EQ(check(request(MessageType::sa_add, sa)).status, ReplyStatus::ok);
   sa.direction = Direction::inbound;
@@ -88,8 +88,7 @@ TEST(Validate, EachBadSaFieldIsNamed) {
   const BadSa cases[] = {
       {"spi 0", [](SaRecord& s) { s.spi = 0; }, "sa.spi"},
       {"spi 255", [](SaRecord& s) { s.spi = 255; }, "sa.spi"},
-      {"direction 2", [](SaRecord& s) { s.direction = static_cast<Direction>(2); },
-       "sa.direction"},
+      {"direction 2", [](SaRecord& s) { s.direction = static_cast<Direction>(2); }, "sa.direction"},
       {"transform 5", [](SaRecord& s) { s.transform = 5; }, "sa.transform"},
       {"transform 255", [](SaRecord& s) { s.transform = 255; }, "sa.transform"},
       {"backend 2", [](SaRecord& s) { s.backend = 2; }, "sa.backend"},
@@ -104,12 +103,8 @@ TEST(Validate, EachBadSaFieldIsNamed) {
       {"local version 5", [](SaRecord& s) { s.local.version = 5; }, "sa.local.version"},
       {"remote version 0", [](SaRecord& s) { s.remote.version = 0; }, "sa.remote.version"},
       {"local prefix 33", [](SaRecord& s) { s.local.prefix_len = 33; }, "sa.local.prefix_len"},
-      {"remote prefix 200", [](SaRecord& s) { s.remote.prefix_len = 200; },
-       "sa.remote.prefix_len"},
-      {"mixed families",
-       [](SaRecord& s) {
-         s.remote = testing::address(6, 128, 2);
-       },
+      {"remote prefix 200", [](SaRecord& s) { s.remote.prefix_len = 200; }, "sa.remote.prefix_len"},
+      {"mixed families", [](SaRecord& s) { s.remote = testing::address(6, 128, 2); },
        "sa.remote.version"},
       {"udp encap local port 0",
        [](SaRecord& s) {
@@ -132,8 +127,8 @@ TEST(Validate, EachBadSaFieldIsNamed) {
          s.first_sequence = uint64_t{1} << 32;
        },
        "sa.first_sequence"},
-      {"soft bytes over hard", [](SaRecord& s) { s.lifetime.soft_bytes = s.lifetime.hard_bytes + 1; },
-       "soft_bytes"},
+      {"soft bytes over hard",
+       [](SaRecord& s) { s.lifetime.soft_bytes = s.lifetime.hard_bytes + 1; }, "soft_bytes"},
       {"soft packets over hard",
        [](SaRecord& s) { s.lifetime.soft_packets = s.lifetime.hard_packets + 1; }, "soft_packets"},
       {"path mtu tiny", [](SaRecord& s) { s.path_mtu = 67; }, "sa.path_mtu"},

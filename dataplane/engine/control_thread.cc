@@ -172,10 +172,13 @@ api::ReplyStatus ControlThread::update_sa(const api::SaRecord& record, std::stri
 
 void ControlThread::send_command(uint16_t worker, const WorkerCommand& command) {
   // The ring holds thousands of commands; a full one means a stuck worker.
-  rte_ring_enqueue_elem(engine_.commands[worker], &command, sizeof command);
+  WorkerCommand copy = command;  // the ring API takes a non-const pointer
+  rte_ring_enqueue_elem(engine_.commands[worker], &copy, sizeof copy);
 }
 
 bool ControlThread::install_static(std::string* error) {
+  // Before the workers start, so the first packets already find their next hop.
+  pin_static_neighbors(rte_rdtsc());
   for (const StaticSa& sa : engine_.config->sas) {
     std::string detail;
     const api::SaRecord record = record_from_static(sa, engine_.ports[kOutside].mtu);
@@ -348,7 +351,7 @@ void ControlThread::service(const std::function<void(const api::Event&)>& post) 
           post(event.event);
           break;
         case WorkerEvent::Kind::neighbor_learned:
-          engine_.ports[event.port].neighbors->learn(event.address, event.mac, now);
+          engine_.ports[event.port].neighbors->learn(event.learned, now);
           break;
         case WorkerEvent::Kind::neighbor_miss:
           solicit(event.port, event.address);
@@ -359,8 +362,16 @@ void ControlThread::service(const std::function<void(const api::Event&)>& post) 
       }
     }
   }
-  for (int p = 0; p < kPortCount; ++p) {
-    engine_.ports[p].neighbors->expire(now);
+  for (uint8_t p = 0; p < kPortCount; ++p) {
+    std::vector<esp::IpAddress> refresh;
+    engine_.ports[p].neighbors->expire(now, &refresh);
+    for (const esp::IpAddress& address : refresh) {
+      solicit(p, address);
+    }
+  }
+  if (now >= next_static_refresh_) {
+    next_static_refresh_ = now + engine_.tsc_hz;
+    pin_static_neighbors(now);
   }
   engine_.tables.reclaim();
   // Idle SAs: scan at most once a second.
@@ -389,7 +400,7 @@ void ControlThread::service(const std::function<void(const api::Event&)>& post) 
 
 void ControlThread::handle_pmtu_report(const WorkerEvent& report,
                                        const std::function<void(const api::Event&)>& post) {
-  const bool has_spi = report.mac[0] != 0;
+  const bool has_spi = report.flag;
   const esp::IpAddress quoted_dst = from_api(report.event.address);
   const esp::IpAddress& quoted_src = report.address;
   OutboundEntry* match = nullptr;
@@ -427,6 +438,16 @@ void ControlThread::handle_pmtu_report(const WorkerEvent& report,
   e.cookie = match->cookie;
   e.value = reported;
   post(e);
+}
+
+void ControlThread::pin_static_neighbors(uint64_t now) {
+  // Configured next hops (pcap benchmarks, golden tests) are kept confirmed
+  // the same way a reply would: asked for, then answered.
+  for (const StaticNeighbor& n : engine_.config->neighbors) {
+    NeighborCache* cache = engine_.ports[n.port == "outside" ? kOutside : kInside].neighbors;
+    cache->should_solicit(n.address, now);
+    cache->learn(n.address, n.mac.data(), now);
+  }
 }
 
 void ControlThread::solicit(uint8_t port, const esp::IpAddress& address) {

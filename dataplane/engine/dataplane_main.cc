@@ -59,50 +59,10 @@ int worker_main(void* arg) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(const traverse::engine::DataplaneConfig& config, double run_seconds,
+        const std::string& stats_path) {
   using namespace traverse;
-  CLI::App app{"traverse-dataplane: DPDK ESP gateway dataplane"};
-  std::string config_path;
-  double run_seconds = 0;
-  std::string stats_path;
-  app.add_option("--config", config_path, "TOML file with a [dataplane] table")->required();
-  app.add_option("--run-seconds", run_seconds, "stop after this long (tests, benchmarks)");
-  app.add_option("--stats-json", stats_path, "write the final counters here as JSON");
-  CLI11_PARSE(app, argc, argv);
-
   std::string error;
-  std::optional<engine::DataplaneConfig> loaded = engine::load_dataplane_config(config_path, &error);
-  if (!loaded) {
-    return fail(error);
-  }
-  const engine::DataplaneConfig& config = *loaded;
-
-  // EAL: argv[0], the configured options, and one lcore per worker plus the
-  // main lcore unless the config places them itself.
-  std::vector<std::string> eal = {argv[0]};
-  bool has_lcores = false;
-  for (const std::string& arg : config.eal_args) {
-    has_lcores |= arg == "-l" || arg == "--lcores" || arg.rfind("--lcores=", 0) == 0;
-    eal.push_back(arg);
-  }
-  if (!has_lcores) {
-    eal.push_back("-l");
-    eal.push_back("0-" + std::to_string(config.workers));
-  }
-  std::vector<char*> eal_argv;
-  for (std::string& arg : eal) {
-    eal_argv.push_back(arg.data());
-  }
-  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
-    return fail(std::string("EAL init failed: ") + rte_strerror(rte_errno));
-  }
-  if (rte_lcore_count() < config.workers + 1) {
-    return fail("need " + std::to_string(config.workers + 1) + " lcores (workers + main), have " +
-                std::to_string(rte_lcore_count()));
-  }
-
   engine::Engine engine;
   engine.config = &config;
   engine.workers = static_cast<uint16_t>(config.workers);
@@ -119,6 +79,11 @@ int main(int argc, char** argv) {
                 " mbufs: " + rte_strerror(rte_errno));
   }
 
+  const size_t rcu_size = rte_rcu_qsbr_get_memsize(engine.workers);
+  engine.rcu = static_cast<rte_rcu_qsbr*>(rte_zmalloc("traverse_rcu", rcu_size, RTE_CACHE_LINE_SIZE));
+  if (engine.rcu == nullptr || rte_rcu_qsbr_init(engine.rcu, engine.workers) != 0) {
+    return fail("cannot set up RCU");
+  }
   std::vector<std::unique_ptr<engine::NeighborCache>> neighbors;
   const engine::PortConfig* port_configs[engine::kPortCount] = {&config.outside, &config.inside};
   for (int p = 0; p < engine::kPortCount; ++p) {
@@ -157,17 +122,16 @@ int main(int argc, char** argv) {
       runtime.has_tap = true;
     }
     neighbors.push_back(std::make_unique<engine::NeighborCache>());
-    if (!neighbors.back()->init(pc.name, 4096, engine.tsc_hz, &error)) {
+    engine::NeighborConfig neighbor_config;
+    neighbor_config.name = "nb_" + pc.name;
+    neighbor_config.capacity = 4096;
+    neighbor_config.ticks_per_second = engine.tsc_hz;
+    if (!neighbors.back()->init(neighbor_config, engine.rcu, &error)) {
       return fail(pc.name + " neighbor table: " + error);
     }
     runtime.neighbors = neighbors.back().get();
   }
 
-  const size_t rcu_size = rte_rcu_qsbr_get_memsize(engine.workers);
-  engine.rcu = static_cast<rte_rcu_qsbr*>(rte_zmalloc("traverse_rcu", rcu_size, RTE_CACHE_LINE_SIZE));
-  if (engine.rcu == nullptr || rte_rcu_qsbr_init(engine.rcu, engine.workers) != 0) {
-    return fail("cannot set up RCU");
-  }
   if (!engine.tables.init(config.max_sas, engine.rcu, &error)) {
     return fail(error);
   }
@@ -232,6 +196,17 @@ int main(int argc, char** argv) {
   for (const auto& [name, value] : control.counter_snapshot()) {
     stats[name] = value;
   }
+  nlohmann::json sas = nlohmann::json::array();
+  engine.tables.for_each([&](const engine::InboundEntry* in, const engine::OutboundEntry* out) {
+    const engine::SaStats& s = in != nullptr ? in->stats : out->stats;
+    sas.push_back({{"direction", in != nullptr ? "inbound" : "outbound"},
+                   {"spi", in != nullptr ? in->spi : out->spi},
+                   {"packets", s.packets.load()},
+                   {"bytes", s.bytes.load()},
+                   {"drops", s.drops.load()},
+                   {"path_mtu", in != nullptr ? in->path_mtu : out->path_mtu.load()}});
+  });
+  stats["sas"] = sas;
   const std::string text = stats.dump(2);
   if (!stats_path.empty()) {
     if (FILE* f = std::fopen(stats_path.c_str(), "w")) {
@@ -249,6 +224,55 @@ int main(int argc, char** argv) {
     }
     rte_eth_dev_close(engine.ports[p].port_id);
   }
-  rte_eal_cleanup();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace traverse;
+  CLI::App app{"traverse-dataplane: DPDK ESP gateway dataplane"};
+  std::string config_path;
+  double run_seconds = 0;
+  std::string stats_path;
+  app.add_option("--config", config_path, "TOML file with a [dataplane] table")->required();
+  app.add_option("--run-seconds", run_seconds, "stop after this long (tests, benchmarks)");
+  app.add_option("--stats-json", stats_path, "write the final counters here as JSON");
+  CLI11_PARSE(app, argc, argv);
+
+  std::string error;
+  std::optional<engine::DataplaneConfig> loaded = engine::load_dataplane_config(config_path, &error);
+  if (!loaded) {
+    return fail(error);
+  }
+  const engine::DataplaneConfig& config = *loaded;
+
+  // EAL: argv[0], the configured options, and one lcore per worker plus the
+  // main lcore unless the config places them itself.
+  std::vector<std::string> eal = {argv[0]};
+  bool has_lcores = false;
+  for (const std::string& arg : config.eal_args) {
+    has_lcores |= arg == "-l" || arg == "--lcores" || arg.rfind("--lcores=", 0) == 0;
+    eal.push_back(arg);
+  }
+  if (!has_lcores) {
+    eal.push_back("-l");
+    eal.push_back("0-" + std::to_string(config.workers));
+  }
+  std::vector<char*> eal_argv;
+  for (std::string& arg : eal) {
+    eal_argv.push_back(arg.data());
+  }
+  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+    return fail(std::string("EAL init failed: ") + rte_strerror(rte_errno));
+  }
+  if (rte_lcore_count() < config.workers + 1) {
+    return fail("need " + std::to_string(config.workers + 1) + " lcores (workers + main), have " +
+                std::to_string(rte_lcore_count()));
+  }
+
+  // Every DPDK object lives inside run(), so all are gone before the EAL.
+  const int status = run(config, run_seconds, stats_path);
+  rte_eal_cleanup();
+  return status;
 }

@@ -13,6 +13,7 @@
 
 #include "dataplane/api/messages.hh"
 #include "dataplane/engine/dataplane_config.hh"
+#include "dataplane/engine/neighbor/arp_nd.hh"
 #include "dataplane/engine/port_route.hh"
 #include "dataplane/engine/sa_tables.hh"
 #include "dataplane/engine/worker_counters.hh"
@@ -43,9 +44,10 @@ struct WorkerEvent {
   enum class Kind : uint8_t { api_event, neighbor_learned, neighbor_miss, pmtu_report };
   Kind kind = Kind::api_event;
   uint8_t port = kOutside;
-  uint8_t mac[6] = {};
+  bool flag = false;  // pmtu_report: the quote carried the SPI
   api::Event event{};
-  esp::IpAddress address;
+  esp::IpAddress address;  // neighbor_miss: the next hop; pmtu_report: quoted source
+  NeighborLearn learned;   // neighbor_learned
 };
 
 // Control thread -> the worker that owns an SA, one SPSC ring per worker:

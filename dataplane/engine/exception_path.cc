@@ -43,8 +43,7 @@ void Worker::snoop_neighbor(PortIndex port, const rte_mbuf* m) {
   WorkerEvent event;
   event.kind = WorkerEvent::Kind::neighbor_learned;
   event.port = port;
-  event.address = learned.ip;
-  std::memcpy(event.mac, learned.mac.data(), 6);
+  event.learned = learned;
   post(event);
 }
 
@@ -55,7 +54,7 @@ bool Worker::set_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const ui
     return false;
   }
   rte_ether_addr mac;
-  if (!p.neighbors->lookup(hop, &mac)) {
+  if (!p.neighbors->lookup(hop.version, hop.bytes.data(), mac.addr_bytes)) {
     WorkerEvent event;
     event.kind = WorkerEvent::Kind::neighbor_miss;
     event.port = port;
@@ -74,7 +73,8 @@ bool Worker::set_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const ui
 }
 
 void Worker::post(const WorkerEvent& event) {
-  if (rte_ring_enqueue_elem(engine_.to_control[index_], &event, sizeof event) != 0) {
+  WorkerEvent copy = event;  // the ring API takes a non-const pointer
+  if (rte_ring_enqueue_elem(engine_.to_control[index_], &copy, sizeof copy) != 0) {
     counters_.add(WorkerCounter::event_dropped);
   }
 }

@@ -175,6 +175,13 @@ rte_mbuf* Worker::reassemble(rte_mbuf* m, uint8_t version) {
     drop(whole, WorkerCounter::reassembly_failed);
     return nullptr;
   }
+  if (version == 4) {
+    // The library rewrites length and offset but leaves the checksum to an
+    // offload we do not use.
+    auto* ip = rte_pktmbuf_mtod_offset(whole, rte_ipv4_hdr*, kEthernetLen);
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+  }
   counters_.add(WorkerCounter::reassembled);
   return whole;
 }
@@ -293,7 +300,7 @@ void Worker::handle_icmp_error(rte_mbuf* m, uint32_t l3_offset) {
   event.event.address.version = report.quoted_dst.version;
   std::memcpy(event.event.address.bytes, report.quoted_dst.bytes.data(), 16);
   event.address = report.quoted_src;
-  event.mac[0] = report.spi_present ? 1 : 0;
+  event.flag = report.spi_present;
   post(event);
 }
 

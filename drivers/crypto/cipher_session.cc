@@ -1,11 +1,6 @@
 // CipherSession: key checks at create() and the per-packet dispatch, a switch
-// on the backend chosen when the SA was installed.
-//
-// A call that does not fit the session (an AEAD method on a CBC session, a CBC
-// or HMAC method on an AEAD session, a CBC length that is not whole blocks)
-// does no cryptography and fails closed: aead_open returns false, the other
-// methods zero the bytes they would have written, except hmac, which writes
-// random bytes so that a MAC compared against them never verifies.
+// on the backend chosen when the SA was installed. Calls that do not fit the
+// session fail closed here, before either backend runs (see the header).
 #include "drivers/crypto/cipher_session.hh"
 
 #include <openssl/rand.h>

@@ -36,7 +36,7 @@ struct IpsecMbState {
   alignas(16) uint8_t dec_keys[16 * 15];
   alignas(16) uint8_t ipad_state[32];  // SHA-256 state after (key ^ ipad)
   alignas(16) uint8_t opad_state[32];  // SHA-256 state after (key ^ opad)
-  uint8_t empty_mac[32];               // HMAC of no bytes: the library's job mishandles it
+  uint8_t empty_mac[32];               // HMAC of no bytes, which the library's jobs refuse
   IMB_JOB cbc_job;
   IMB_JOB hmac_job;
   alignas(16) uint8_t chacha_key[32];

@@ -66,10 +66,23 @@ def log(msg=""):
     print(msg, flush=True)
 
 
+# Failed checks of the current scenario: a check that fails is reported and
+# the scenario goes on (more evidence); require() stops it.
+FAILED_CHECKS = []
+
+
 def check(cond, what):
-    if not cond:
+    if cond:
+        log(f"   ok: {what}")
+    else:
+        log(f"   FAILED: {what}")
+        FAILED_CHECKS.append(what)
+    return bool(cond)
+
+
+def require(cond, what):
+    if not check(cond, what):
         raise Failure(what)
-    log(f"   ok: {what}")
 
 
 # ---------------------------------------------------------------------------
@@ -455,7 +468,7 @@ def decrypt_with_scapy(pcap, sas):
         scapy_sas[spi] = SecurityAssociation(ESP, **kwargs)
     s = {"esp": {}, "keepalive": {}, "ike": 0, "bad_icv": 0, "unknown_spi": 0, "outer_frag": 0,
          "icmp": {}, "tcp": {}, "tcp_payload": {}, "other_inner": 0, "max_outer": {},
-         "icmp_errors": []}
+         "icmp_errors": [], "max_outer_after_icmp": {}}
     for ip in read_ipv4(pcap):
         ihl = (ip[0] & 0x0F) * 4
         total = int.from_bytes(ip[2:4], "big")
@@ -490,6 +503,9 @@ def decrypt_with_scapy(pcap, sas):
         key = f"{src}->{dst} spi {spi:#x}"
         s["esp"][key] = s["esp"].get(key, 0) + 1
         s["max_outer"][key] = max(s["max_outer"].get(key, 0), total)
+        if s["icmp_errors"]:
+            after = s["max_outer_after_icmp"]
+            after[key] = max(after.get(key, 0), total)
         # The same packet as plain ESP (protocol 50) for scapy.
         header = bytearray(ip[:20])
         header[0] = 0x45
@@ -597,6 +613,13 @@ class Run:
 
     def close(self, failed):
         self.procs.stop_all()
+        if failed:
+            for what, path in (("gateway", getattr(self, "gw_stats_path", "")),
+                               ("client", getattr(self, "client_stats_path", ""))):
+                stats = load_json(path) if path else None
+                if stats is not None and (what == "gateway" and self.gw_stats is None
+                                          or what == "client" and self.client_stats is None):
+                    log(f"   {what} counters at exit: {nonzero(stats)}")
         if self.lab:
             self.lab.down()
         if failed or self.args.keep:
@@ -783,9 +806,13 @@ class Run:
             log(f"   note: counters absent from the stats JSON: {missing}")
         check(g.get("decrypted") == esp_up,
               f"dataplane decrypted {g.get('decrypted')} ESP packets = {esp_up} in the capture")
-        check(g.get("encrypted") == esp_down,
+        # A packet is counted as encrypted before its next hop is looked up; a
+        # neighbor miss (the first packets, while ARP resolves) drops it after.
+        unsent = (g.get("encrypted") or 0) - esp_down
+        check(0 <= unsent <= g.get("neighbor_unresolved", 0),
               f"dataplane encrypted {g.get('encrypted')} packets = {esp_down} ESP packets in "
-              f"the capture")
+              f"the capture + {unsent} dropped for an unresolved neighbor (of "
+              f"{g.get('neighbor_unresolved', 0)} neighbor_unresolved)")
         check(g.get("nat_keepalive") == keepalives,
               f"dataplane counted {g.get('nat_keepalive')} NAT keepalives = {keepalives} sent")
         bad = {k: g[k] for k in MUST_BE_ZERO if g.get(k)}
@@ -815,9 +842,12 @@ class Run:
         log(f"-- ping -M do -s {size} server -> client:\n   "
             + "\n   ".join(out.strip().splitlines()))
         mtus = [int(m) for m in re.findall(r"mtu ?= ?(\d+)", out)]
-        check(mtus, "the server got ICMP fragmentation needed (or learned the MTU from it)")
+        require(mtus, "the server got ICMP fragmentation needed (or learned the MTU from it)")
         frag_needed_from = re.findall(r"From ([\d.]+) icmp_seq=\d+ Frag needed", out)
         log(f"   reported MTU(s) {sorted(set(mtus))}, ICMP from {sorted(set(frag_needed_from))}")
+        gw_inside = lab["LAB_GW_INSIDE_ADDR"].split("/")[0]
+        check(set(frag_needed_from) == {gw_inside},
+              f"the ICMP came from the gateway's inside address {gw_inside}")
         check(all(576 <= m < self.router_mtu for m in mtus),
               f"the reported MTU is below the router's {self.router_mtu}")
         route = run(server_ns, ["ip", "route", "get", inner], 5).stdout.strip()
@@ -839,7 +869,7 @@ class Run:
         full = [v for v in frags.values() if v["total"] == size + 8 and v["count"] >= 2]
         check(len(full) >= 4, "each request arrived as >= 2 inner fragments adding up to "
               f"{size + 8} bytes of ICMP")
-        largest = max(v["largest"] for v in frags.values())
+        largest = max([v["largest"] for v in frags.values()] or [0])
         check(largest <= min(mtus), f"every fragment ({largest} bytes at most) fits the "
               f"tunnel MTU {min(mtus)}")
 
@@ -857,6 +887,10 @@ class Run:
         if not self.args.peer_gateway:
             check(any(e[1] == gw_addr and e[2] == 4 for e in s["icmp_errors"]),
                   "the router sent the gateway ICMP fragmentation needed")
+            after = s["max_outer_after_icmp"].get(f"{gw_addr}->{public} spi {SPI_OUT:#x}", 0)
+            check(0 < after <= self.router_mtu,
+                  f"after the router's ICMP every ESP packet to the client fits its MTU "
+                  f"(largest {after} <= {self.router_mtu})")
             g = self.gw_stats
             log(f"   dataplane: icmp_too_big_sent {g.get('icmp_too_big_sent')}, prefragmented "
                 f"{g.get('prefragmented')}, pmtu_icmp_rejected {g.get('pmtu_icmp_rejected')}, "
@@ -957,10 +991,13 @@ def main():
         failed = True
         stop = False
         t0 = time.monotonic()
+        FAILED_CHECKS.clear()
         try:
             scenario = Run(args, name, tr, router_mtu)
             scenario.setup()
             getattr(scenario, kind)()
+            if FAILED_CHECKS:
+                raise Failure(f"{len(FAILED_CHECKS)} check(s) failed: {FAILED_CHECKS}")
             failed = False
             results[name] = "PASS"
         except Exception as e:  # noqa: BLE001 - any error fails the scenario, then cleanup

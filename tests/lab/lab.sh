@@ -70,6 +70,27 @@ new_ns() {
   sysctl_ns "$1" net.ipv6.conf.default.disable_ipv6=1
 }
 
+# Turns off TX checksum offload on NODE's IFACE (and with it TSO): a veth
+# otherwise hands its peer packets whose checksum is still only the partial
+# pseudo-header sum (CHECKSUM_PARTIAL), which an af_packet reader such as the
+# dataplane sees and forwards as is. A real NIC never delivers those. Uses
+# ethtool when installed, else the ETHTOOL_STXCSUM ioctl from Python.
+no_tx_csum() {
+  local node=$1 dev=$2
+  if command -v ethtool >/dev/null; then
+    in_ns "$node" ethtool -K "$dev" tx off >/dev/null
+    return
+  fi
+  in_ns "$node" /usr/bin/python3 - "$dev" <<'PY'
+import ctypes, fcntl, socket, struct, sys
+SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
+value = ctypes.create_string_buffer(struct.pack("II", ETHTOOL_STXCSUM, 0))
+ifreq = struct.pack("16sP", sys.argv[1].encode(), ctypes.addressof(value)).ljust(40, b"\0")
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    fcntl.ioctl(s, SIOCETHTOOL, ifreq)
+PY
+}
+
 # Keeps the kernel of the gw namespace off a dataplane port: af_packet taps
 # see frames before the netdev ingress hook, the kernel's stack only after.
 isolate_port() {
@@ -160,6 +181,14 @@ EOF
   link gw in0 server eth0
   ip -n "$(ns server)" addr add 10.1.0.10/24 dev eth0
   ip -n "$(ns server)" route add 10.8.0.0/24 via 10.1.0.1
+
+  # What the gateway's ports receive carries finished checksums, as from a NIC.
+  if [[ -n $router_mtu ]]; then
+    no_tx_csum router down0
+  else
+    no_tx_csum "$edge" "$edge_if"
+  fi
+  no_tx_csum server eth0
 
   if ((kernel_gw)); then
     ip -n "$(ns gw)" addr add 203.0.113.1/24 dev out0

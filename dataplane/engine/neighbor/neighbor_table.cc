@@ -4,7 +4,6 @@
 #include <rte_rcu_qsbr.h>
 
 #include <algorithm>
-#include <cstdio>
 
 namespace traverse::engine {
 namespace {
@@ -152,9 +151,7 @@ LearnResult NeighborCache::learn(const NeighborLearn& learned, uint64_t now) {
     return LearnResult::not_requested;
   }
   // Fails with -ENOSPC also while deleted slots wait for their grace period.
-  int dbg = entries_.size() >= config_.capacity ? 1 : rte_hash_add_key_data(hash_, key.bytes, data);
-  if (dbg < 0) { static uint64_t n = 0; if (n++ % 200000 == 0) fprintf(stderr, "add ret %d count %d entries %zu\n", dbg, rte_hash_count(hash_), entries_.size()); }
-  if (dbg != 0) {
+  if (entries_.size() >= config_.capacity || rte_hash_add_key_data(hash_, key.bytes, data) != 0) {
     ++counters_.table_full;
     return LearnResult::table_full;
   }

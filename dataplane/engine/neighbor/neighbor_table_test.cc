@@ -7,6 +7,8 @@
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -368,35 +370,48 @@ void mac_for(const esp::IpAddress& a, uint8_t generation, uint8_t* mac) {
   std::memcpy(mac + 2, a.bytes.data() + a.length() - 4, 4);
 }
 
+// rte_eal_init pins the main thread to one CPU and new threads inherit that;
+// the reader should run beside the writer like a worker lcore does.
+void unpin_current_thread() {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  for (long i = 0; i < cpus && i < CPU_SETSIZE; ++i) {
+    CPU_SET(i, &all);
+  }
+  pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+}
+
 TEST_F(NeighborCacheTest, ConcurrentWriterAndReader) {
   NeighborConfig c = config();
   c.capacity = 64;  // fewer than the addresses: the table fills and drains
   c.learn_unsolicited = true;
-  c.lifetime_ms = 20;
   c.reachable_ms = 10;
+  c.lifetime_ms = 20;
   NeighborCache& cache = make(c);
   std::vector<esp::IpAddress> addresses;
   for (int i = 0; i < 64; ++i) {
-    addresses.push_back(ip(("10.1." + std::to_string(i / 8) + "." + std::to_string(i + 1)).c_str()));
+    addresses.push_back(
+        ip(("10.1." + std::to_string(i / 8) + "." + std::to_string(i + 1)).c_str()));
     addresses.push_back(ip(("2001:db8::" + std::to_string(i + 1)).c_str()));
   }
+  // The first few are re-learned all the time with changing MACs and never
+  // removed, so readers always have entries to hit while the MAC changes
+  // under them; the others are added, changed, removed and expired at random.
+  constexpr size_t kStable = 16;
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> hits{0};
   std::atomic<uint64_t> misses{0};
   std::atomic<uint64_t> bad{0};
   std::thread reader([&] {
-    if (getenv("UNPIN")) { cpu_set_t all; CPU_ZERO(&all); CPU_SET(1, &all); pthread_setaffinity_np(pthread_self(), sizeof all, &all); }
+    unpin_current_thread();
     rte_rcu_qsbr_thread_register(rcu_, 1);
     rte_rcu_qsbr_thread_online(rcu_, 1);
     std::mt19937 rng(1);
     uint64_t h = 0;
     uint64_t m = 0;
-    auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::pair<long,uint64_t>> trace;
-    uint64_t batches = 0;
     while (!stop.load(std::memory_order_relaxed)) {
-      if ((++batches & 0xfff) == 0) trace.push_back({std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count(), rte_rcu_qsbr_get_memsize(1) ? __atomic_load_n(&rcu_->token, __ATOMIC_RELAXED) : 0});
       for (int i = 0; i < 64; ++i) {
         const esp::IpAddress& a = addresses[rng() % addresses.size()];
         uint8_t mac[6];
@@ -414,26 +429,27 @@ TEST_F(NeighborCacheTest, ConcurrentWriterAndReader) {
       }
       rte_rcu_qsbr_quiescent(rcu_, 1);  // once per "poll loop"
     }
-    if (h == 0) { fprintf(stderr, "reader cpu %d\n", sched_getcpu()); rte_rcu_qsbr_dump(stderr, rcu_);
-      long last = -100; for (auto& [ms, tok] : trace) { if (ms - last >= 50) { fprintf(stderr, "  t=%ldms token=%lu\n", ms, (unsigned long)tok); last = ms; } } }
     rte_rcu_qsbr_thread_offline(rcu_, 1);
     rte_rcu_qsbr_thread_unregister(rcu_, 1);
     hits = h;
     misses = m;
   });
 
-  fprintf(stderr, "writer cpu %d\n", sched_getcpu());
   std::mt19937 rng(2);
   uint64_t now = 0;
   uint64_t added = 0;
-  uint64_t full = 0;
   uint64_t changed = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  uint64_t full = 0;
   uint64_t rounds = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
   while (std::chrono::steady_clock::now() < deadline || rounds < 20'000) {
     ++rounds;
-    const esp::IpAddress& a = addresses[rng() % addresses.size()];
     uint8_t mac[6];
+    const esp::IpAddress& stable = addresses[rounds % kStable];
+    mac_for(stable, static_cast<uint8_t>(rounds), mac);
+    cache.learn(stable, mac, now);
+
+    const esp::IpAddress& a = addresses[kStable + rng() % (addresses.size() - kStable)];
     mac_for(a, static_cast<uint8_t>(rng()), mac);
     switch (rng() % 8) {
       case 0:
@@ -453,33 +469,21 @@ TEST_F(NeighborCacheTest, ConcurrentWriterAndReader) {
             break;
           case LearnResult::table_full:
             ++full;
-            if (cache.size() == 0 && getenv("PROBE")) {
-              static int probes = 0;
-              if (probes++ < 3) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                fprintf(stderr, "probe: retry -> %d\n", (int)cache.learn(a, mac, now));
-                rte_rcu_qsbr_dump(stderr, rcu_);
-              }
-            }
             break;
           default:
             break;
         }
     }
+    if (rounds % 1024 == 0) {
+      std::this_thread::yield();  // lets the reader in even on a single CPU
+    }
   }
   stop = true;
   reader.join();
-  if (hits.load() == 0) { rte_rcu_qsbr_dump(stderr, rcu_);
-    int ok = 0, fails = 0;
-    for (auto& a : addresses) { uint8_t mac[6]; mac_for(a, 1, mac); auto r = cache.learn(a, mac, now); if (r == LearnResult::added) ++ok; else if (r == LearnResult::table_full) ++fails; }
-    fprintf(stderr, "after readers gone: added %d full %d size %u\n", ok, fails, cache.size());
-    rte_rcu_qsbr_dump(stderr, rcu_);
-  }
   EXPECT_EQ(bad.load(), 0u);
-  EXPECT_GT(hits.load(), 0u) << "misses " << misses.load() << " added " << added << " full "
-                             << full << " rounds " << rounds << " size " << cache.size();
+  EXPECT_GT(hits.load(), 0u);
   EXPECT_GT(misses.load(), 0u);
-  EXPECT_GT(added, 64u);  // slots were reused after deletes
+  EXPECT_GT(added, 64u);  // deleted slots came back after grace periods
   EXPECT_GT(changed, 0u);
   RecordProperty("lookups", std::to_string(hits.load() + misses.load()));
   RecordProperty("writer_rounds", std::to_string(rounds));

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include "dataplane/esp/ip_address.hh"
 
@@ -52,6 +53,7 @@ struct PmtuReport {
   uint32_t mtu = 0;         // the reported path MTU, bytes, for the quoted (outer) packet
   uint32_t quoted_len = 0;  // the quoted packet's IP length field
 };
+static_assert(std::is_trivially_copyable_v<PmtuReport>);
 
 // `pkt` is the whole IP packet as received: IPv4 + ICMP or IPv6 (extension
 // headers walked) + ICMPv6; bytes past the IP length are ignored. Fills

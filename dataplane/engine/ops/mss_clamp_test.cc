@@ -46,7 +46,7 @@ bool tcp_checksum_ok(const Bytes& pkt) {
 // Reads the MSS option the way a receiver does (the last one wins).
 int read_mss(const Bytes& pkt) {
   const size_t tcp = l4_of(pkt);
-  const size_t end = tcp + (pkt[tcp + 12] >> 4) * 4u;
+  const size_t end = tcp + static_cast<size_t>(pkt[tcp + 12] >> 4) * 4u;
   int mss = -1;
   for (size_t i = tcp + 20; i < end;) {
     if (pkt[i] == 0) {

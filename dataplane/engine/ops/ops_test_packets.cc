@@ -240,7 +240,7 @@ Bytes ref_reassemble_v4(const std::vector<Bytes>& fragments) {
     if (f.size() < 20 || (f[0] >> 4) != 4) {
       return {};
     }
-    const size_t header = (f[0] & 15u) * 4u;
+    const size_t header = static_cast<size_t>(f[0] & 15u) * 4u;
     const size_t total = static_cast<size_t>(f[2]) << 8 | f[3];
     if (header < 20 || total != f.size() || total < header || !ref_sum_ok(f.data(), header)) {
       return {};

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 namespace traverse::engine::ops {
 
@@ -40,6 +41,7 @@ struct FragmentPlan {
   uint8_t copied_options_len = 0;
   uint8_t copied_options[40] = {};  // options with the copy flag, then EOL padding
 };
+static_assert(std::is_trivially_copyable_v<FragmentPlan>);
 
 // Checks the packet and the MTU and computes the fragment sizes. `len` may
 // exceed the IP total length (link padding is not copied). Fragments of an

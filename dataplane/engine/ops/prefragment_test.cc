@@ -26,7 +26,7 @@ std::vector<Bytes> fragment(const Bytes& pkt, uint32_t mtu) {
     EXPECT_EQ(n, ipv4_fragment_length(plan, i));
     EXPECT_LE(n, mtu);
     f.resize(n);
-    const size_t header = (f[0] & 15u) * 4u;
+    const size_t header = static_cast<size_t>(f[0] & 15u) * 4u;
     EXPECT_EQ(be16(&f[2]), n);
     EXPECT_TRUE(testing::ref_sum_ok(f.data(), header)) << "fragment " << i;
     EXPECT_EQ(be16(&f[4]), be16(&pkt[4])) << "ID preserved";

@@ -66,7 +66,7 @@ uint64_t rate_key(const uint8_t* address, uint32_t len) {
   for (uint32_t i = 0; i < len; i += 8) {
     uint8_t word[8] = {};
     std::memcpy(word, address + i, len - i < 8 ? len - i : 8);
-    uint64_t v;
+    uint64_t v = 0;
     std::memcpy(&v, word, 8);
     key = mix(key ^ v);
   }
