@@ -1,8 +1,7 @@
-// The control plane's end of the API (also used by tests and tools): connects
-// to the dataplane's socket, maps the session's shared segment, sends requests
-// and waits for their answers (spinning briefly, then sleeping with backoff),
-// and drains events. Errors come back as values, never exceptions. One thread
-// uses one ApiClient; the dataplane serves one client at a time.
+// The control plane's end of the API (tests and tools use it too): connects,
+// maps the session's segment, sends requests and waits for their answers
+// (brief spin, then sleeps with backoff), drains events; errors are values.
+// One thread per ApiClient; the dataplane serves one client at a time.
 #pragma once
 
 #include <sys/types.h>

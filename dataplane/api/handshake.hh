@@ -1,8 +1,7 @@
-// The one message on the unix socket: right after accept() the dataplane
-// sends a Greeting, with the session's memfd attached (SCM_RIGHTS) when it
-// accepts the client, or with the reason when it refuses. After that the
-// socket carries nothing; it stays open so each side notices when the other
-// process is gone. Plain functions on fds; thread-safe as the fds are.
+// The only message on the unix socket: after accept() the dataplane sends a
+// Greeting, with the session memfd (SCM_RIGHTS) if it accepts the client or
+// with the reason if not; the open socket then only signals liveness.
+// Plain functions on fds; as thread-safe as the fds.
 #pragma once
 
 #include <chrono>

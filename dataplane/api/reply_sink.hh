@@ -1,10 +1,7 @@
-// Collects the answer to one request: what a Handler writes to, and what the
-// server then moves to the reply ring. It enforces the contract "exactly one
-// final answer per request": the first final message wins, later ones and
-// pages of the wrong kind are dropped and counted as misuse, and finish()
-// supplies an internal-error Reply when the handler answered nothing. Every
-// message starts zeroed, so no stale memory crosses to the other process.
-// Owned by the server's control thread; not thread-safe.
+// Collects the answer to one request and enforces "exactly one final answer":
+// later answers and pages of the wrong kind are dropped and counted as misuse;
+// finish() supplies an internal-error Reply when nothing was answered. Owned by
+// the server's control thread; not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,7 @@
 // Single-producer/single-consumer ring of api::Message slots in caller-provided
-// memory (a shared segment between two processes). One RingWriter in one
-// thread of one process, one RingReader in one thread of the other; lock-free,
-// no allocation. The peer is not trusted: a reader or writer keeps its own
-// index and the capacity in private memory, masks every slot index, and reports
-// corruption when the peer's index is impossible, so it never reads or writes
-// outside the ring whatever the other process writes into the shared header.
+// (shared) memory: lock-free, no allocation; one RingWriter thread and one
+// RingReader thread, possibly in two processes. The peer is untrusted: capacity
+// and our own index stay private, slots are masked, impossible indices reported.
 #pragma once
 
 #include <atomic>

@@ -1,9 +1,7 @@
-// The shared-memory segment of one control-plane session: a sealed memfd
-// holding a header (magic, API version, sizes) and three rings: requests
-// (control -> dataplane), replies and events (dataplane -> control). The
-// dataplane creates a fresh one per client; the client attaches the fd it
-// receives. A Segment object is owned by one thread; the rings inside it are
-// shared as SPSC rings (ring.hh).
+// The shared segment of one control-plane session: a sealed memfd holding a
+// header (magic, API version, sizes) and the request, reply and event rings.
+// The dataplane creates one per client; the client attaches the fd it gets.
+// A Segment object belongs to one thread; the rings in it are SPSC (ring.hh).
 #pragma once
 
 #include <cstddef>

@@ -238,10 +238,10 @@ void ApiServer::check_client(short revents) {
   if ((revents & POLLIN) == 0) {
     return;
   }
-  // The protocol sends nothing this way; read and discard so a chatty client
-  // cannot keep the socket readable forever, and notice EOF.
-  char buf[256];
-  for (;;) {
+  // The protocol sends nothing this way; read and discard (a bounded amount
+  // per poll, so a chatty client cannot hold the control thread) and notice EOF.
+  char buf[4096];
+  for (int i = 0; i < 16; ++i) {
     const ssize_t r = ::recv(client_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (r == 0) {
       drop_reason_ = "the client closed the connection";
@@ -257,7 +257,8 @@ void ApiServer::check_client(short revents) {
 }
 
 void ApiServer::accept_clients(Handler& handler) {
-  for (;;) {
+  // Bounded per poll: a connect storm must not starve the request rings.
+  for (int i = 0; i < 16; ++i) {
     UniqueFd sock(::accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (sock.valid()) {
       accept_one(std::move(sock), handler);

@@ -1,9 +1,7 @@
-// The dataplane's end of the API: listens on a unix socket, serves one
-// control-plane client at a time over a fresh shared segment per client, turns
-// every request into exactly one answer (bad ones answered from validate()
-// without reaching the handler), and posts events. Runs on the dataplane's
-// control thread only (never a worker): poll() and post_event() must be called
-// from that one thread; workers hand events to it through their own rings.
+// The dataplane's end of the API: serves one control-plane client at a time
+// over a unix socket and a fresh segment, answers every request exactly once
+// (bad ones from validate(), without the handler), posts events. Control
+// thread only: poll() and post_event() from that one thread, never a worker.
 #pragma once
 
 #include <sys/types.h>

@@ -1,7 +1,6 @@
-// Checks one message against the schema before anyone acts on it: the
-// dataplane runs validate() on every request popped from the ring, the client
-// runs validate_answer() on everything the dataplane sends. Pure functions of
-// their input, no state, safe from any thread; this is what the fuzzer drives.
+// Schema checks before anyone acts on a message: validate() for requests (the
+// dataplane, on every request), validate_answer() for replies and events (the
+// client). Pure functions, no state, any thread; what the fuzzer drives.
 #pragma once
 
 #include <cstddef>

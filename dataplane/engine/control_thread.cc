@@ -56,8 +56,8 @@ api::SaRecord record_from_static(const StaticSa& sa, uint16_t default_mtu) {
   api::SaRecord r{};
   const esp::SaConfig& c = sa.sa;
   r.spi = c.spi;
-  r.direction = sa.direction == SaDirection::inbound ? api::Direction::inbound
-                                                     : api::Direction::outbound;
+  r.direction =
+      sa.direction == SaDirection::inbound ? api::Direction::inbound : api::Direction::outbound;
   r.transform = static_cast<uint8_t>(c.transform);
   r.backend = static_cast<uint8_t>(c.backend);
   r.flags = static_cast<uint8_t>((c.esn ? api::kSaFlagEsn : 0) |
@@ -142,13 +142,19 @@ api::ReplyStatus ControlThread::update_sa(const api::SaRecord& record, std::stri
       return api::ReplyStatus::unknown_sa;
     }
     if (record.path_mtu != 0) {
-      send_command(entry->owner, {WorkerCommand::Kind::set_path_mtu, api::Direction::inbound, 0,
-                                  record.spi, 0, record.path_mtu, {}});
+      send_command(entry->owner, {WorkerCommand::Kind::set_path_mtu,
+                                  api::Direction::inbound,
+                                  0,
+                                  record.spi,
+                                  0,
+                                  record.path_mtu,
+                                  {}});
     }
     return api::ReplyStatus::ok;
   }
   const int32_t slot = engine_.tables.outbound_slot(record.spi);
-  OutboundEntry* entry = slot < 0 ? nullptr : engine_.tables.outbound_at(static_cast<uint32_t>(slot));
+  OutboundEntry* entry =
+      slot < 0 ? nullptr : engine_.tables.outbound_at(static_cast<uint32_t>(slot));
   if (entry == nullptr) {
     *detail = "no outbound SA with this SPI";
     return api::ReplyStatus::unknown_sa;
@@ -159,10 +165,9 @@ api::ReplyStatus ControlThread::update_sa(const api::SaRecord& record, std::stri
     return api::ReplyStatus::bad_field;
   }
   if (remote.version != 0) {
-    send_command(entry->owner,
-                 {WorkerCommand::Kind::move_peer, api::Direction::outbound,
-                  record.remote_port == 0 ? entry->remote_port : record.remote_port, record.spi,
-                  static_cast<uint32_t>(slot), 0, remote});
+    send_command(entry->owner, {WorkerCommand::Kind::move_peer, api::Direction::outbound,
+                                record.remote_port == 0 ? entry->remote_port : record.remote_port,
+                                record.spi, static_cast<uint32_t>(slot), 0, remote});
   }
   if (record.path_mtu != 0) {
     entry->path_mtu.store(record.path_mtu, std::memory_order_relaxed);
@@ -214,8 +219,8 @@ void ControlThread::handle(const api::Message& request, api::ReplySink& out) {
       status = update_sa(request.body.sa, &detail);
       break;
     case api::MessageType::sa_delete:
-      status = engine_.tables.remove(request.body.sa_ref.spi, request.body.sa_ref.direction,
-                                     &detail);
+      status =
+          engine_.tables.remove(request.body.sa_ref.spi, request.body.sa_ref.direction, &detail);
       break;
     case api::MessageType::policy_add:
     case api::MessageType::policy_delete: {
@@ -343,8 +348,8 @@ void ControlThread::service(const std::function<void(const api::Event&)>& post) 
   const uint64_t now = rte_rdtsc();
   for (uint16_t w = 0; w < engine_.workers; ++w) {
     WorkerEvent event;
-    for (int budget = 0; budget < 256 &&
-                         rte_ring_dequeue_elem(engine_.to_control[w], &event, sizeof event) == 0;
+    for (int budget = 0;
+         budget < 256 && rte_ring_dequeue_elem(engine_.to_control[w], &event, sizeof event) == 0;
          ++budget) {
       switch (event.kind) {
         case WorkerEvent::Kind::api_event:
@@ -465,8 +470,8 @@ void ControlThread::solicit(uint8_t port, const esp::IpAddress& address) {
     return;
   }
   uint8_t* out = rte_pktmbuf_mtod(m, uint8_t*);
-  const uint32_t length = build_solicitation(out, rte_pktmbuf_tailroom(m), p.mac.addr_bytes,
-                                             *source, address);
+  const uint32_t length =
+      build_solicitation(out, rte_pktmbuf_tailroom(m), p.mac.addr_bytes, *source, address);
   if (length == 0) {
     rte_pktmbuf_free(m);
     return;

@@ -40,7 +40,8 @@ class ControlThread {
   std::vector<std::pair<std::string, uint64_t>> counter_snapshot() const;
 
  private:
-  void handle_pmtu_report(const WorkerEvent& report, const std::function<void(const api::Event&)>& post);
+  void handle_pmtu_report(const WorkerEvent& report,
+                          const std::function<void(const api::Event&)>& post);
   void solicit(uint8_t port, const esp::IpAddress& address);
   void pin_static_neighbors(uint64_t now);
   void counters(const api::Message& request, api::ReplySink& out);

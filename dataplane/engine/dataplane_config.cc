@@ -30,7 +30,8 @@ class TableReader {
       return;
     }
     const toml::source_region& where = node != nullptr ? node->source() : table_.source();
-    *error_ = origin_ + ":" + std::to_string(where.begin.line) + ": " + qualified(key) + ": " + what;
+    *error_ =
+        origin_ + ":" + std::to_string(where.begin.line) + ": " + qualified(key) + ": " + what;
   }
 
   const toml::node* get(const std::string& key) {
@@ -46,8 +47,7 @@ class TableReader {
     }
     const auto* value = node->as_integer();
     if (value == nullptr || value->get() < min || value->get() > max) {
-      fail(node, key,
-           "expected an integer in " + std::to_string(min) + ".." + std::to_string(max));
+      fail(node, key, "expected an integer in " + std::to_string(min) + ".." + std::to_string(max));
       return;
     }
     *out = static_cast<T>(value->get());
@@ -262,8 +262,8 @@ void read_sa(const toml::table& table, TableReader& parent, size_t index, Static
   }
 }
 
-void read_policy(const toml::table& table, TableReader& parent, size_t index,
-                 StaticPolicy* policy, std::string* error) {
+void read_policy(const toml::table& table, TableReader& parent, size_t index, StaticPolicy* policy,
+                 std::string* error) {
   TableReader r(table, parent.origin(), parent.qualified("policy[" + std::to_string(index) + "]"),
                 error);
   std::string selector;
@@ -281,8 +281,8 @@ void read_policy(const toml::table& table, TableReader& parent, size_t index,
 
 void read_neighbor(const toml::table& table, TableReader& parent, size_t index,
                    StaticNeighbor* neighbor, std::string* error) {
-  TableReader r(table, parent.origin(),
-                parent.qualified("neighbor[" + std::to_string(index) + "]"), error);
+  TableReader r(table, parent.origin(), parent.qualified("neighbor[" + std::to_string(index) + "]"),
+                error);
   r.string("port", &neighbor->port, true);
   if (!r.failed() && neighbor->port != "outside" && neighbor->port != "inside") {
     r.fail(table.get("port"), "port", "expected outside or inside");
@@ -359,8 +359,8 @@ std::optional<DataplaneConfig> parse_dataplane_config(const std::string& text,
   try {
     root = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    *error = origin + ":" + std::to_string(e.source().begin.line) + ": " +
-             std::string(e.description());
+    *error =
+        origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
     return std::nullopt;
   }
   const toml::table* table = root["dataplane"].as_table();

@@ -20,12 +20,12 @@ struct Prefix {
 };
 
 struct PortConfig {
-  std::string name;      // "outside" or "inside"
-  std::string device;    // DPDK devargs: a PCI address or a vdev ("net_af_packet0,iface=X")
-  std::vector<Prefix> addresses;  // the gateway's own addresses on this port
+  std::string name;    // "outside" or "inside"
+  std::string device;  // DPDK devargs: a PCI address or a vdev ("net_af_packet0,iface=X")
+  std::vector<Prefix> addresses;         // the gateway's own addresses on this port
   std::vector<esp::IpAddress> gateways;  // next-hop routers (one per IP version), optional
   uint16_t mtu = 1500;
-  std::string tap;       // kernel TAP name of the exception path ("" = none)
+  std::string tap;  // kernel TAP name of the exception path ("" = none)
 };
 
 enum class SaDirection : uint8_t { inbound, outbound };
@@ -40,8 +40,8 @@ struct StaticSa {
 };
 
 struct StaticPolicy {
-  Prefix selector;  // inside destination
-  uint32_t spi = 0; // outbound SA
+  Prefix selector;   // inside destination
+  uint32_t spi = 0;  // outbound SA
 };
 
 // A next hop pinned by configuration: for the pcap benchmark and golden tests,
@@ -56,9 +56,9 @@ struct DataplaneConfig {
   std::vector<std::string> eal_args;
   uint32_t workers = 1;
   uint32_t mbufs = 16384;
-  uint32_t max_sas = 131072;        // per direction; a power of two
+  uint32_t max_sas = 131072;  // per direction; a power of two
   std::string api_socket = "/run/traverse/dataplane.sock";
-  uint32_t reassembly_entries = 4096;   // outer fragments being reassembled per worker
+  uint32_t reassembly_entries = 4096;  // outer fragments being reassembled per worker
   uint32_t reassembly_timeout_ms = 2000;
   uint32_t icmp_rate_per_second = 100;  // ICMP errors per SA
   uint32_t idle_timeout_s = 0;          // 0 = no idle events

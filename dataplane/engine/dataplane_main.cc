@@ -5,8 +5,8 @@
 // SIGTERM (or --run-seconds), then prints its counters as JSON.
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_ethdev.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -34,7 +34,9 @@ namespace {
 
 volatile std::sig_atomic_t g_signalled = 0;
 
-void on_signal(int) { g_signalled = 1; }
+void on_signal(int) {
+  g_signalled = 1;
+}
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "traverse-dataplane: %s\n", message.c_str());
@@ -45,8 +47,7 @@ int fail(const std::string& message) {
 class ApiHandler : public traverse::api::Handler {
  public:
   explicit ApiHandler(traverse::engine::ControlThread& control) : control_(control) {}
-  void on_request(const traverse::api::Message& request,
-                  traverse::api::ReplySink& out) override {
+  void on_request(const traverse::api::Message& request, traverse::api::ReplySink& out) override {
     control_.handle(request, out);
   }
 
@@ -59,7 +60,7 @@ int worker_main(void* arg) {
   return 0;
 }
 
-int run(const traverse::engine::DataplaneConfig& config, double run_seconds,
+int run(const traverse::engine::DataplaneConfig& config, double run_seconds, double measure_from,
         const std::string& stats_path) {
   using namespace traverse;
   std::string error;
@@ -80,7 +81,8 @@ int run(const traverse::engine::DataplaneConfig& config, double run_seconds,
   }
 
   const size_t rcu_size = rte_rcu_qsbr_get_memsize(engine.workers);
-  engine.rcu = static_cast<rte_rcu_qsbr*>(rte_zmalloc("traverse_rcu", rcu_size, RTE_CACHE_LINE_SIZE));
+  engine.rcu =
+      static_cast<rte_rcu_qsbr*>(rte_zmalloc("traverse_rcu", rcu_size, RTE_CACHE_LINE_SIZE));
   if (engine.rcu == nullptr || rte_rcu_qsbr_init(engine.rcu, engine.workers) != 0) {
     return fail("cannot set up RCU");
   }
@@ -140,12 +142,12 @@ int run(const traverse::engine::DataplaneConfig& config, double run_seconds,
     const std::string suffix = std::to_string(w);
     engine.handoff.push_back(rte_ring_create(("handoff" + suffix).c_str(), 4096,
                                              static_cast<int>(rte_socket_id()), RING_F_SC_DEQ));
-    engine.to_control.push_back(rte_ring_create_elem(
-        ("events" + suffix).c_str(), sizeof(engine::WorkerEvent), 4096,
-        static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ));
-    engine.commands.push_back(rte_ring_create_elem(
-        ("commands" + suffix).c_str(), sizeof(engine::WorkerCommand), 1024,
-        static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ));
+    engine.to_control.push_back(
+        rte_ring_create_elem(("events" + suffix).c_str(), sizeof(engine::WorkerEvent), 4096,
+                             static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ));
+    engine.commands.push_back(
+        rte_ring_create_elem(("commands" + suffix).c_str(), sizeof(engine::WorkerCommand), 1024,
+                             static_cast<int>(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ));
     if (engine.handoff.back() == nullptr || engine.to_control.back() == nullptr ||
         engine.commands.back() == nullptr) {
       return fail(std::string("cannot create worker rings: ") + rte_strerror(rte_errno));
@@ -177,18 +179,29 @@ int run(const traverse::engine::DataplaneConfig& config, double run_seconds,
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::fprintf(stderr, "traverse-dataplane: running with %u worker(s), api at %s\n",
-               engine.workers, config.api_socket.c_str());
+  std::fprintf(stderr, "traverse-dataplane: running with %u worker(s), api at %s\n", engine.workers,
+               config.api_socket.c_str());
 
   const uint64_t start = rte_rdtsc();
   const uint64_t limit = run_seconds > 0 ? static_cast<uint64_t>(run_seconds * engine.tsc_hz) : 0;
+  // Benchmarks: counters are snapshot after the warm-up so that the rate
+  // excludes start-up; the final JSON carries the difference.
+  const uint64_t measure_at = static_cast<uint64_t>(measure_from * engine.tsc_hz);
+  std::vector<std::pair<std::string, uint64_t>> warm;
+  uint64_t warm_tsc = 0;
   while (g_signalled == 0 && (limit == 0 || rte_rdtsc() - start < limit)) {
+    if (measure_from > 0 && warm_tsc == 0 && rte_rdtsc() - start >= measure_at) {
+      warm = control.counter_snapshot();
+      warm_tsc = rte_rdtsc();
+    }
     server.poll(handler);
     control.service([&](const api::Event& event) { server.post_event(event); });
     // The control plane's pace: a few thousand passes a second is plenty
     // and leaves the main lcore's core to the kernel (TAP, control plane).
     usleep(200);
   }
+  const uint64_t end_tsc = rte_rdtsc();
+  const std::vector<std::pair<std::string, uint64_t>> last = control.counter_snapshot();
   engine.stop.store(true);
   rte_eal_mp_wait_lcore();
 
@@ -207,6 +220,15 @@ int run(const traverse::engine::DataplaneConfig& config, double run_seconds,
                    {"path_mtu", in != nullptr ? in->path_mtu : out->path_mtu.load()}});
   });
   stats["sas"] = sas;
+  if (warm_tsc != 0) {
+    nlohmann::json measured;
+    measured["seconds"] =
+        static_cast<double>(end_tsc - warm_tsc) / static_cast<double>(engine.tsc_hz);
+    for (size_t i = 0; i < last.size() && i < warm.size(); ++i) {
+      measured[last[i].first] = last[i].second - warm[i].second;
+    }
+    stats["measured"] = measured;
+  }
   const std::string text = stats.dump(2);
   if (!stats_path.empty()) {
     if (FILE* f = std::fopen(stats_path.c_str(), "w")) {
@@ -238,10 +260,14 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_path, "TOML file with a [dataplane] table")->required();
   app.add_option("--run-seconds", run_seconds, "stop after this long (tests, benchmarks)");
   app.add_option("--stats-json", stats_path, "write the final counters here as JSON");
+  double measure_from = 0;
+  app.add_option("--measure-from", measure_from,
+                 "benchmarks: also report counter differences from this second to the end");
   CLI11_PARSE(app, argc, argv);
 
   std::string error;
-  std::optional<engine::DataplaneConfig> loaded = engine::load_dataplane_config(config_path, &error);
+  std::optional<engine::DataplaneConfig> loaded =
+      engine::load_dataplane_config(config_path, &error);
   if (!loaded) {
     return fail(error);
   }
@@ -272,7 +298,7 @@ int main(int argc, char** argv) {
   }
 
   // Every DPDK object lives inside run(), so all are gone before the EAL.
-  const int status = run(config, run_seconds, stats_path);
+  const int status = run(config, run_seconds, measure_from, stats_path);
   rte_eal_cleanup();
   return status;
 }

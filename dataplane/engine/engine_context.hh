@@ -65,8 +65,12 @@ struct WorkerCommand {
 };
 
 // Tag written into mbuf->hash.fdir when a packet is handed to its SA's owner.
-enum class HandoffKind : uint32_t { decrypt = 1, encrypt = 2, transmit_outside = 3,
-                                    transmit_inside = 4 };
+enum class HandoffKind : uint32_t {
+  decrypt = 1,
+  encrypt = 2,
+  transmit_outside = 3,
+  transmit_inside = 4
+};
 
 struct Engine {
   const DataplaneConfig* config = nullptr;
@@ -76,9 +80,9 @@ struct Engine {
   rte_mempool* pool = nullptr;
   uint16_t workers = 1;
   uint64_t tsc_hz = 1;
-  std::vector<rte_ring*> handoff;     // per worker: packets for SAs it owns (MP/SC)
-  std::vector<rte_ring*> to_control;  // per worker: WorkerEvent (SP/SC)
-  std::vector<rte_ring*> commands;    // per worker: WorkerCommand (SP/SC)
+  std::vector<rte_ring*> handoff;              // per worker: packets for SAs it owns (MP/SC)
+  std::vector<rte_ring*> to_control;           // per worker: WorkerEvent (SP/SC)
+  std::vector<rte_ring*> commands;             // per worker: WorkerCommand (SP/SC)
   std::unique_ptr<WorkerCounters[]> counters;  // per worker
   std::atomic<bool> stop{false};
 

@@ -54,8 +54,7 @@ void Worker::classify_outside(rte_mbuf* m) {
   if (rte_pktmbuf_data_len(m) < kEthernetLen + 20) {
     // Too short for IP: ARP is 28 bytes after Ethernet, still goes to the TAP.
     if (rte_pktmbuf_data_len(m) >= kEthernetLen + 28 &&
-        rte_pktmbuf_mtod(m, rte_ether_hdr*)->ether_type ==
-            rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+        rte_pktmbuf_mtod(m, rte_ether_hdr*)->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
       snoop_neighbor(kOutside, m);
       to_tap(kOutside, m);
       return;
@@ -246,14 +245,14 @@ void Worker::decrypt(rte_mbuf* m, InboundEntry* entry) {
       ((limits.soft_bytes != 0 && bytes >= limits.soft_bytes) ||
        (limits.soft_packets != 0 && packets >= limits.soft_packets))) {
     entry->flags |= kSoftRaised;
-    post_sa_event(api::EventType::lifetime_soft, api::Direction::inbound, entry->spi,
-                  entry->cookie, 0);
+    post_sa_event(api::EventType::lifetime_soft, api::Direction::inbound, entry->spi, entry->cookie,
+                  0);
   }
   if ((limits.hard_bytes != 0 && bytes >= limits.hard_bytes) ||
       (limits.hard_packets != 0 && packets >= limits.hard_packets)) {
     entry->flags |= kHardReached;
-    post_sa_event(api::EventType::lifetime_hard, api::Direction::inbound, entry->spi,
-                  entry->cookie, 0);
+    post_sa_event(api::EventType::lifetime_hard, api::Direction::inbound, entry->spi, entry->cookie,
+                  0);
   }
 
   commit_view(m, view);

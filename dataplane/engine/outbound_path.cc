@@ -228,9 +228,8 @@ void Worker::fragment_and_encrypt(rte_mbuf* m, OutboundEntry* entry, uint32_t ma
       counters_.add(WorkerCounter::mbuf_exhausted);
       break;
     }
-    const uint32_t written = ops::write_ipv4_fragment(inner, length, plan, i,
-                                                      rte_pktmbuf_mtod(piece, uint8_t*),
-                                                      rte_pktmbuf_tailroom(piece));
+    const uint32_t written = ops::write_ipv4_fragment(
+        inner, length, plan, i, rte_pktmbuf_mtod(piece, uint8_t*), rte_pktmbuf_tailroom(piece));
     if (written == 0) {
       drop(piece, WorkerCounter::prefragment_failed);
       break;

@@ -51,7 +51,7 @@ struct alignas(64) InboundEntry {
   std::unique_ptr<esp::InboundSa> sa;
   uint16_t path_mtu = 1500;
   uint16_t max_inner = 1400;  // largest inner packet the tunnel carries: MSS clamping
-  uint16_t peer_port = 0;    // where authenticated ESP last came from (NAT-T)
+  uint16_t peer_port = 0;     // where authenticated ESP last came from (NAT-T)
   esp::IpAddress peer;
   uint64_t cookie = 0;
   SaLimits limits;

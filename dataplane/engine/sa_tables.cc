@@ -27,7 +27,9 @@ ExactKey exact_key(uint8_t version, const uint8_t* address) {
   return key;
 }
 
-bool is_host_prefix(const Prefix& p) { return p.length == (p.address.version == 4 ? 32 : 128); }
+bool is_host_prefix(const Prefix& p) {
+  return p.length == (p.address.version == 4 ? 32 : 128);
+}
 
 }  // namespace
 
@@ -67,8 +69,8 @@ bool SaTables::init(uint32_t max_sas, rte_rcu_qsbr* rcu, std::string* error) {
   params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
   exact_ = rte_hash_create(&params);
   if (exact_ == nullptr) {
-    *error = "cannot create the policy hash for " + std::to_string(capacity_) + " entries: " +
-             rte_strerror(rte_errno);
+    *error = "cannot create the policy hash for " + std::to_string(capacity_) +
+             " entries: " + rte_strerror(rte_errno);
     return false;
   }
   if (rcu_ != nullptr) {

@@ -21,8 +21,8 @@ Worker::Worker(Engine& engine, uint16_t index)
   const uint64_t max_cycles = engine.tsc_hz * c.reassembly_timeout_ms / 1000;
   // Buckets of 8 entries; the table never holds more than reassembly_entries.
   const uint32_t buckets = std::max<uint32_t>(c.reassembly_entries / 8, 2);
-  frag_table_ = rte_ip_frag_table_create(buckets, 8, c.reassembly_entries, max_cycles,
-                                         rte_socket_id());
+  frag_table_ =
+      rte_ip_frag_table_create(buckets, 8, c.reassembly_entries, max_cycles, rte_socket_id());
   death_row_ = new rte_ip_frag_death_row{};
 }
 
@@ -82,8 +82,7 @@ void Worker::handoff(uint16_t owner, rte_mbuf* m, HandoffKind kind, uint32_t val
 
 void Worker::drain_handoff() {
   void* items[kBurst];
-  const unsigned n =
-      rte_ring_dequeue_burst(engine_.handoff[index_], items, kBurst, nullptr);
+  const unsigned n = rte_ring_dequeue_burst(engine_.handoff[index_], items, kBurst, nullptr);
   for (unsigned i = 0; i < n; ++i) {
     auto* m = static_cast<rte_mbuf*>(items[i]);
     const uint32_t value = m->hash.fdir.hi;

@@ -44,8 +44,8 @@ class Worker {
   void snoop_neighbor(PortIndex port, const rte_mbuf* m);
   bool set_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const uint8_t* dst);
   void post(const WorkerEvent& event);
-  void post_sa_event(api::EventType type, api::Direction direction, uint32_t spi,
-                     uint64_t cookie, uint32_t value);
+  void post_sa_event(api::EventType type, api::Direction direction, uint32_t spi, uint64_t cookie,
+                     uint32_t value);
 
   // inbound_path.cc: outside port -> decrypt -> inside port
   void receive_outside(rte_mbuf** pkts, uint16_t n);
@@ -80,8 +80,8 @@ class Worker {
   TxBuffer tx_[kPortCount];
   TxBuffer tap_tx_[kPortCount];
   rte_ip_frag_tbl* frag_table_ = nullptr;
-  void* death_row_ = nullptr;  // rte_ip_frag_death_row, kept opaque here
-  uint64_t now_ = 0;           // TSC at the start of this loop iteration
+  void* death_row_ = nullptr;      // rte_ip_frag_death_row, kept opaque here
+  uint64_t now_ = 0;               // TSC at the start of this loop iteration
   ops::RateLimiter icmp_limiter_;  // ICMP "too big" per SA (keyed by SPI)
 };
 

@@ -19,8 +19,8 @@ struct Request {
 };
 
 void add_attribute(Request& req, uint16_t type, const void* data, size_t len) {
-  auto* attr = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) +
-                                         NLMSG_ALIGN(req.header.nlmsg_len));
+  auto* attr =
+      reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.header.nlmsg_len));
   attr->rta_type = type;
   attr->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
   std::memcpy(RTA_DATA(attr), data, len);
@@ -95,8 +95,8 @@ std::string add_address(const std::string& ifname, const esp::IpAddress& address
   msg->ifa_flags = IFA_F_NODAD;
   add_attribute(req, IFA_LOCAL, address.bytes.data(), address.length());
   add_attribute(req, IFA_ADDRESS, address.bytes.data(), address.length());
-  return transact(req, "add " + address.to_string() + "/" + std::to_string(prefix_length) +
-                           " to " + ifname);
+  return transact(
+      req, "add " + address.to_string() + "/" + std::to_string(prefix_length) + " to " + ifname);
 }
 
 std::string add_default_route(const std::string& ifname, const esp::IpAddress& gateway) {

@@ -578,7 +578,15 @@ def load_json(path):
 
 
 def nonzero(counters):
-    return {k: v for k, v in sorted(counters.items()) if v}
+    return {k: v for k, v in sorted(counters.items()) if v and not isinstance(v, list)}
+
+
+def sa_stats(g, direction, spi):
+    """The per-SA entry of the dataplane's stats JSON, or None."""
+    for sa in g.get("sas") or []:
+        if sa.get("direction") == direction and sa.get("spi") == spi:
+            return sa
+    return None
 
 
 # Dataplane counters that must stay zero in a clean run.
@@ -817,6 +825,14 @@ class Run:
               f"dataplane counted {g.get('nat_keepalive')} NAT keepalives = {keepalives} sent")
         bad = {k: g[k] for k in MUST_BE_ZERO if g.get(k)}
         check(not bad, f"no unexpected drops (non-zero: {bad or 'none'})")
+        sa_in, sa_out = sa_stats(g, "inbound", SPI_IN), sa_stats(g, "outbound", SPI_OUT)
+        log(f"   per-SA: inbound {sa_in}, outbound {sa_out}")
+        if "sas" in g:
+            check(sa_in and sa_in.get("packets") == esp_up and sa_in.get("drops") == 0,
+                  f"inbound SA {SPI_IN:#x}: {esp_up} packets, no drops")
+            check(sa_out and sa_out.get("packets") == g.get("encrypted")
+                  and sa_out.get("drops") == 0,
+                  f"outbound SA {SPI_OUT:#x}: {g.get('encrypted')} packets, no drops")
         # Inner packets the dataplane decrypted went out of the inside port;
         # what it encrypted came in on it (plus ARP and the TAP's own).
         check(g.get("tx_inside", 0) >= esp_up and g.get("rx_inside", 0) >= esp_down,
@@ -897,6 +913,11 @@ class Run:
                 f"pmtu_icmp_rejected_by_control {g.get('pmtu_icmp_rejected_by_control')}")
             check(g.get("icmp_too_big_sent", 0) >= 1, "dataplane counted ICMP too-big sent")
             check(g.get("prefragmented", 0) >= 1, "dataplane counted pre-fragmented packets")
+            sa_out = sa_stats(g, "outbound", SPI_OUT)
+            log(f"   outbound SA: {sa_out}")
+            if "sas" in g:
+                check(sa_out and sa_out.get("path_mtu") == self.router_mtu,
+                      f"the outbound SA's path MTU is the router's {self.router_mtu}")
             bad = {k: g[k] for k in MUST_BE_ZERO if g.get(k)}
             check(not bad, f"no unexpected drops (non-zero: {bad or 'none'})")
 

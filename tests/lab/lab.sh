@@ -139,7 +139,7 @@ cmd_up() {
 
   # The node facing the gateway side holds the public address: the router
   # (its down0) or else the edge (nat or client).
-  local edge=client edge_if=eth0 public public_len=24
+  local edge=client edge_if=eth0 public
   if ((nat)); then
     link client eth0 nat lan0
     ip -n "$(ns client)" addr add 192.168.100.2/24 dev eth0
@@ -201,9 +201,12 @@ EOF
   fi
 
   trap - ERR
-  local client_addr=192.168.100.2 out_peer_ns out_peer_if
+  local client_addr=192.168.100.2 nat_ns="" router_ns="" gw_next_hop=$public
+  local out_peer_ns out_peer_if
   ((nat)) || client_addr=$public
+  ((nat)) && nat_ns=$(ns nat)
   if [[ -n $router_mtu ]]; then
+    router_ns=$(ns router) gw_next_hop=203.0.113.254
     out_peer_ns=$(ns router) out_peer_if=down0
   else
     out_peer_ns=$(ns "$edge") out_peer_if=$edge_if
@@ -211,8 +214,8 @@ EOF
   cat >"$STATE_DIR/$RUNID.env" <<EOF
 LAB_RUNID=$RUNID
 LAB_NS_CLIENT=$(ns client)
-LAB_NS_NAT=$( ((nat)) && ns nat || true)
-LAB_NS_ROUTER=$([[ -n $router_mtu ]] && ns router || true)
+LAB_NS_NAT=$nat_ns
+LAB_NS_ROUTER=$router_ns
 LAB_NS_GW=$(ns gw)
 LAB_NS_SERVER=$(ns server)
 LAB_CLIENT_IF=eth0
@@ -222,7 +225,7 @@ LAB_CLIENT_INNER=10.8.0.5
 LAB_CLIENT_INNER_PREFIX=10.8.0.0/24
 LAB_GW_OUTSIDE_IF=out0
 LAB_GW_OUTSIDE_ADDR=203.0.113.1/24
-LAB_GW_OUTSIDE_GATEWAY=$( [[ -n $router_mtu ]] && echo 203.0.113.254 || echo "$public")
+LAB_GW_OUTSIDE_GATEWAY=$gw_next_hop
 LAB_GW_OUTSIDE_PEER_NS=$out_peer_ns
 LAB_GW_OUTSIDE_PEER_IF=$out_peer_if
 LAB_GW_INSIDE_IF=in0
@@ -241,15 +244,17 @@ cmd_down() {
   for n in client nat router gw server; do
     ns_exists "$n" || continue
     # What the test left running in the lab: stopped by pid, politely first.
-    pids=$(ip netns pids "$(ns "$n")" 2>/dev/null || true)
-    if [[ -n $pids ]]; then
-      kill -TERM $pids 2>/dev/null || true
+    mapfile -t pids < <(ip netns pids "$(ns "$n")" 2>/dev/null || true)
+    if ((${#pids[@]})); then
+      kill -TERM "${pids[@]}" 2>/dev/null || true
       for _ in 1 2 3 4 5 6 7 8 9 10; do
-        pids=$(ip netns pids "$(ns "$n")" 2>/dev/null || true)
-        [[ -z $pids ]] && break
+        mapfile -t pids < <(ip netns pids "$(ns "$n")" 2>/dev/null || true)
+        ((${#pids[@]})) || break
         sleep 0.2
       done
-      [[ -n $pids ]] && kill -KILL $pids 2>/dev/null || true
+      if ((${#pids[@]})); then
+        kill -KILL "${pids[@]}" 2>/dev/null || true
+      fi
     fi
     ip netns delete "$(ns "$n")" || true
   done

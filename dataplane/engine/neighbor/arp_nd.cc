@@ -38,14 +38,18 @@ bool is_unicast_mac(const uint8_t* mac) {
   return (mac[0] & 0x01) == 0 && std::memcmp(mac, kZero, 6) != 0;
 }
 
-bool is_ipv6_multicast(const uint8_t* a) { return a[0] == 0xff; }
+bool is_ipv6_multicast(const uint8_t* a) {
+  return a[0] == 0xff;
+}
 
 bool is_ipv6_unspecified(const uint8_t* a) {
   static constexpr uint8_t kZero[16] = {};
   return std::memcmp(a, kZero, 16) == 0;
 }
 
-bool is_ipv6_link_local(const uint8_t* a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; }
+bool is_ipv6_link_local(const uint8_t* a) {
+  return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
 
 // Where the Ethernet payload starts and its ethertype; false when the frame
 // cannot even hold the headers.
@@ -178,8 +182,7 @@ bool learn_nd(const uint8_t* ip6, uint32_t len, NeighborLearn* out) {
   } else if (type == kIcmpNeighborAdvertisement) {
     const uint8_t flags = icmp[4];
     const uint8_t* target = icmp + 8;
-    if (is_ipv6_multicast(target) ||
-        (is_ipv6_multicast(dst) && (flags & kNaFlagSolicited) != 0) ||
+    if (is_ipv6_multicast(target) || (is_ipv6_multicast(dst) && (flags & kNaFlagSolicited) != 0) ||
         !find_link_layer_option(options, options_len, kOptionTargetLinkLayer, &mac)) {
       return false;
     }
@@ -302,8 +305,8 @@ uint32_t build_neighbor_solicitation(uint8_t* out, uint32_t cap, const uint8_t s
   }
   const uint8_t* t = target.bytes.data();
   // Solicited-node multicast (RFC 4291 2.7.1) and its MAC (RFC 2464 7).
-  const uint8_t solicited_node[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff,
-                                      t[13], t[14], t[15]};
+  const uint8_t solicited_node[16] = {0xff, 0x02, 0, 0,    0,    0,     0,     0,
+                                      0,    0,    0, 0x01, 0xff, t[13], t[14], t[15]};
   const uint8_t multicast_mac[6] = {0x33, 0x33, 0xff, t[13], t[14], t[15]};
   const uint8_t* dst_ip = unicast_mac != nullptr ? t : solicited_node;
 

@@ -18,13 +18,17 @@ const uint8_t kMacA[6] = {0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc};
 const uint8_t kMacB[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 const uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-esp::IpAddress ip(const char* text) { return *esp::IpAddress::parse(text); }
+esp::IpAddress ip(const char* text) {
+  return *esp::IpAddress::parse(text);
+}
 
 void put16(Bytes& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v >> 8));
   b.push_back(static_cast<uint8_t>(v));
 }
-void put(Bytes& b, const uint8_t* p, size_t n) { b.insert(b.end(), p, p + n); }
+void put(Bytes& b, const uint8_t* p, size_t n) {
+  b.insert(b.end(), p, p + n);
+}
 
 Bytes ethernet(const uint8_t* dst, const uint8_t* src, uint16_t type, uint16_t vlan_tci = 0) {
   Bytes b;
@@ -123,7 +127,7 @@ Bytes ns_na(uint8_t type, uint8_t flags, const char* target, const Bytes& option
 
 Bytes router_advertisement(const Bytes& options) {
   Bytes b = {134, 0, 0, 0, 64, 0, 0x07, 0x08};  // hop limit, flags, router lifetime
-  b.insert(b.end(), 8, 0);                        // reachable time, retrans timer
+  b.insert(b.end(), 8, 0);                      // reachable time, retrans timer
   b.insert(b.end(), options.begin(), options.end());
   return b;
 }
@@ -288,8 +292,7 @@ TEST(NdParse, RouterAdvertisementFromLinkLocal) {
   EXPECT_EQ(l.ip, ip("fe80::1"));
   EXPECT_EQ(l.source, NeighborSource::router_advertisement);
   expect_mac(l, kMacB);
-  EXPECT_FALSE(
-      learns(ipv6_frame(router_advertisement(option(1, kMacB)), {.src = "2001:db8::1"})));
+  EXPECT_FALSE(learns(ipv6_frame(router_advertisement(option(1, kMacB)), {.src = "2001:db8::1"})));
 }
 
 TEST(NdParse, HopLimitMustBe255) {
@@ -297,8 +300,8 @@ TEST(NdParse, HopLimitMustBe255) {
   EXPECT_TRUE(learns(ipv6_frame(body, {.src = "2001:db8::99"})));
   for (uint8_t hops : {0, 1, 64, 254}) {
     EXPECT_FALSE(learns(ipv6_frame(body, {.src = "2001:db8::99", .hop_limit = hops})));
-    EXPECT_FALSE(learns(ipv6_frame(ns_na(136, 0x20, "2001:db8::7", option(2, kMacB)),
-                                   {.hop_limit = hops})));
+    EXPECT_FALSE(
+        learns(ipv6_frame(ns_na(136, 0x20, "2001:db8::7", option(2, kMacB)), {.hop_limit = hops})));
   }
 }
 
@@ -311,8 +314,8 @@ TEST(NdParse, ChecksumCodeAndTypeAreChecked) {
   Bytes bad_mac = f;  // the checksum covers the option too
   bad_mac[f.size() - 1] ^= 1;
   EXPECT_FALSE(learns(bad_mac));
-  EXPECT_FALSE(learns(ipv6_frame(ns_na(135, 0, "2001:db8::1", option(1, kMacA), 1),
-                                 {.src = "2001:db8::99"})));
+  EXPECT_FALSE(learns(
+      ipv6_frame(ns_na(135, 0, "2001:db8::1", option(1, kMacA), 1), {.src = "2001:db8::99"})));
   EXPECT_FALSE(
       learns(ipv6_frame(ns_na(128, 0, "2001:db8::1", option(1, kMacA)), {.src = "2001:db8::99"})));
   // ND behind an extension header is not taken (next header 0).
@@ -326,7 +329,8 @@ TEST(NdParse, OptionsAreWalkedSafely) {
   Bytes sll = option(1, kMacA);
   options.insert(options.end(), sll.begin(), sll.end());
   NeighborLearn l;
-  ASSERT_TRUE(learn(ipv6_frame(ns_na(135, 0, "2001:db8::1", options), {.src = "2001:db8::99"}), &l));
+  ASSERT_TRUE(
+      learn(ipv6_frame(ns_na(135, 0, "2001:db8::1", options), {.src = "2001:db8::99"}), &l));
   expect_mac(l, kMacA);
   // A zero-length option invalidates the message (and must not loop).
   Bytes zero = {14, 0, 0, 0, 0, 0, 0, 0};
@@ -354,9 +358,9 @@ TEST(NdParse, PayloadLengthAgainstFrame) {
 
 TEST(NdParse, VlanTagged) {
   NeighborLearn l;
-  ASSERT_TRUE(learn(ipv6_frame(ns_na(136, 0x20, "2001:db8::7", option(2, kMacB)),
-                               {.vlan_tci = 0x2000 | 4094}),
-                    &l));
+  ASSERT_TRUE(learn(
+      ipv6_frame(ns_na(136, 0x20, "2001:db8::7", option(2, kMacB)), {.vlan_tci = 0x2000 | 4094}),
+      &l));
   EXPECT_EQ(l.vlan, 4094);
   EXPECT_EQ(l.ip, ip("2001:db8::7"));
 }
@@ -431,8 +435,7 @@ TEST(Build, ArpRequestBroadcast) {
 
 TEST(Build, ArpRequestUnicastAndTagged) {
   uint8_t out[128];
-  uint32_t n =
-      build_arp_request(out, sizeof out, kMacA, ip("192.0.2.1"), ip("192.0.2.77"), kMacB);
+  uint32_t n = build_arp_request(out, sizeof out, kMacA, ip("192.0.2.1"), ip("192.0.2.77"), kMacB);
   ASSERT_EQ(n, 60u);
   EXPECT_EQ(0, std::memcmp(out, kMacB, 6));
   n = build_arp_request(out, sizeof out, kMacA, ip("192.0.2.1"), ip("192.0.2.77"), nullptr, 42);
@@ -455,8 +458,8 @@ TEST(Build, ArpRequestRejectsBadArguments) {
   EXPECT_EQ(0u, build_arp_request(out, 128, kMacA, ip("0.0.0.0"), ip("192.0.2.77")));
   EXPECT_EQ(0u, build_arp_request(out, 128, kMacA, ip("192.0.2.1"), ip("224.0.0.5")));
   EXPECT_EQ(0u, build_arp_request(out, 128, multicast_mac, ip("192.0.2.1"), ip("192.0.2.77")));
-  EXPECT_EQ(0u, build_arp_request(out, 128, kMacA, ip("192.0.2.1"), ip("192.0.2.77"),
-                                  multicast_mac));
+  EXPECT_EQ(0u,
+            build_arp_request(out, 128, kMacA, ip("192.0.2.1"), ip("192.0.2.77"), multicast_mac));
   EXPECT_EQ(0u,
             build_arp_request(out, 128, kMacA, ip("192.0.2.1"), ip("192.0.2.77"), nullptr, 4095));
 }
@@ -527,8 +530,8 @@ TEST(Build, SolicitationDispatchesOnVersion) {
 }
 
 TEST(Addresses, WhatCanBeANeighbor) {
-  for (const char* good : {"192.0.2.1", "10.0.0.1", "169.254.1.1", "223.255.255.254",
-                           "2001:db8::1", "fe80::1", "::2"}) {
+  for (const char* good : {"192.0.2.1", "10.0.0.1", "169.254.1.1", "223.255.255.254", "2001:db8::1",
+                           "fe80::1", "::2"}) {
     EXPECT_TRUE(is_neighbor_address(ip(good))) << good;
   }
   for (const char* bad : {"0.0.0.0", "0.1.2.3", "127.0.0.1", "224.0.0.1", "240.0.0.1",

@@ -110,12 +110,11 @@ int build(int argc, char** argv) {
     vlan = static_cast<uint16_t>(v);
   }
   uint8_t frame[256];
-  const uint32_t n =
-      std::strcmp(argv[1], "arp") == 0
-          ? traverse::engine::build_arp_request(frame, sizeof frame, src_mac, *src_ip, *target,
-                                                unicast, vlan)
-          : traverse::engine::build_neighbor_solicitation(frame, sizeof frame, src_mac, *src_ip,
-                                                          *target, unicast, vlan);
+  const uint32_t n = std::strcmp(argv[1], "arp") == 0
+                         ? traverse::engine::build_arp_request(frame, sizeof frame, src_mac,
+                                                               *src_ip, *target, unicast, vlan)
+                         : traverse::engine::build_neighbor_solicitation(
+                               frame, sizeof frame, src_mac, *src_ip, *target, unicast, vlan);
   if (n == 0) {
     std::puts("refused");
     return 1;
@@ -139,10 +138,11 @@ int parse(const char* hex) {
     return 0;
   }
   const auto& m = learned.mac;
-  std::printf("ip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x source=%s vlan=%u override=%d gratuitous=%d\n",
-              learned.ip.to_string().c_str(), m[0], m[1], m[2], m[3], m[4], m[5],
-              source_name(learned.source), learned.vlan, learned.may_override ? 1 : 0,
-              learned.gratuitous ? 1 : 0);
+  std::printf(
+      "ip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x source=%s vlan=%u override=%d gratuitous=%d\n",
+      learned.ip.to_string().c_str(), m[0], m[1], m[2], m[3], m[4], m[5],
+      source_name(learned.source), learned.vlan, learned.may_override ? 1 : 0,
+      learned.gratuitous ? 1 : 0);
   return 0;
 }
 
@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "parse") == 0) {
     return parse(argv[2]);
   }
-  if (argc >= 5 && argc <= 7 && (std::strcmp(argv[1], "arp") == 0 || std::strcmp(argv[1], "ns") == 0)) {
+  if (argc >= 5 && argc <= 7 &&
+      (std::strcmp(argv[1], "arp") == 0 || std::strcmp(argv[1], "ns") == 0)) {
     return build(argc, argv);
   }
   return usage();

@@ -25,7 +25,11 @@ NeighborCache::~NeighborCache() {
   rte_hash_free(hash_);
 }
 
-uint64_t NeighborCache::ticks(uint32_t ms) const { return config_.ticks_per_second * ms / 1000; }
+uint64_t NeighborCache::ticks(uint32_t ms) const {
+  // Split so that a TSC rate times a long timeout cannot overflow.
+  const uint64_t per_second = config_.ticks_per_second;
+  return per_second / 1000 * ms + per_second % 1000 * ms / 1000;
+}
 
 bool NeighborCache::init(const NeighborConfig& config, rte_rcu_qsbr* rcu, std::string* error) {
   if (hash_ != nullptr) {
@@ -67,8 +71,8 @@ bool NeighborCache::init(const NeighborConfig& config, rte_rcu_qsbr* rcu, std::s
   rcu_config.v = rcu;
   rcu_config.mode = RTE_HASH_QSBR_MODE_DQ;
   if (rte_hash_rcu_qsbr_add(hash_, &rcu_config) != 0) {
-    *error = "cannot attach RCU to the neighbor hash '" + config_.name +
-             "': " + rte_strerror(rte_errno);
+    *error =
+        "cannot attach RCU to the neighbor hash '" + config_.name + "': " + rte_strerror(rte_errno);
     rte_hash_free(hash_);
     hash_ = nullptr;
     return false;
@@ -105,20 +109,45 @@ LearnResult NeighborCache::learn(const esp::IpAddress& ip, const uint8_t mac[6],
   return learn(learned, now);
 }
 
+bool NeighborCache::prepare(const esp::IpAddress& in, const uint8_t* mac, esp::IpAddress* ip,
+                            Key* key) {
+  if (hash_ == nullptr || mac == nullptr || !is_neighbor_address(in) || !valid_mac(mac) ||
+      !make_key(in.version, in.bytes.data(), key)) {
+    ++counters_.invalid;
+    return false;
+  }
+  // IPv4 addresses carry 12 unused bytes that must not matter.
+  *ip = esp::IpAddress{};
+  ip->version = in.version;
+  std::memcpy(ip->bytes.data(), in.bytes.data(), in.length());
+  return true;
+}
+
+LearnResult NeighborCache::insert(const Key& key, const esp::IpAddress& ip, uint64_t mac,
+                                  uint64_t now, bool in_use, bool permanent) {
+  void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(mac));
+  // Fails with -ENOSPC also while deleted slots wait for their grace period.
+  if (entries_.size() >= config_.capacity || rte_hash_add_key_data(hash_, key.bytes, data) != 0) {
+    ++counters_.table_full;
+    return LearnResult::table_full;
+  }
+  const int32_t position = rte_hash_lookup(hash_, key.bytes);
+  if (position >= 0 && static_cast<uint32_t>(position) < used_size_) {
+    used_[position].store(in_use ? 1 : 0, std::memory_order_relaxed);
+  }
+  entries_.emplace(key, Entry{ip, mac, now, position, permanent});
+  drop_pending(ip);
+  ++counters_.added;
+  return LearnResult::added;
+}
+
 LearnResult NeighborCache::learn(const NeighborLearn& learned, uint64_t now) {
   Key key;
-  if (hash_ == nullptr || !is_neighbor_address(learned.ip) || !valid_mac(learned.mac.data()) ||
-      !make_key(learned.ip.version, learned.ip.bytes.data(), &key)) {
-    ++counters_.invalid;
+  esp::IpAddress ip;
+  if (!prepare(learned.ip, learned.mac.data(), &ip, &key)) {
     return LearnResult::invalid;
   }
-  // Normalise: IPv4 addresses carry 12 unused bytes that must not matter.
-  esp::IpAddress ip;
-  ip.version = learned.ip.version;
-  std::memcpy(ip.bytes.data(), learned.ip.bytes.data(), learned.ip.length());
   const uint64_t mac = pack_mac(learned.mac.data());
-  void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(mac));
-
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     Entry& entry = it->second;
@@ -128,13 +157,16 @@ LearnResult NeighborCache::learn(const NeighborLearn& learned, uint64_t now) {
       ++counters_.confirmed;
       return LearnResult::confirmed;
     }
-    if (!learned.may_override) {
+    // Configuration outranks the wire; so does a known MAC against an
+    // advertisement without the override flag.
+    if (entry.permanent || !learned.may_override) {
       ++counters_.kept;
       return LearnResult::kept;
     }
     // An existing key: rte_hash replaces its data pointer with one atomic
     // release store, so readers see the old MAC or the new one.
-    if (rte_hash_add_key_data(hash_, key.bytes, data) != 0) {
+    if (rte_hash_add_key_data(hash_, key.bytes,
+                              reinterpret_cast<void*>(static_cast<uintptr_t>(mac))) != 0) {
       ++counters_.table_full;
       return LearnResult::table_full;
     }
@@ -144,26 +176,40 @@ LearnResult NeighborCache::learn(const NeighborLearn& learned, uint64_t now) {
     ++counters_.changed;
     return LearnResult::changed;
   }
-
   const bool requested = find_pending(ip) != nullptr;
   if (!requested && !config_.learn_unsolicited) {
     ++counters_.not_requested;
     return LearnResult::not_requested;
   }
-  // Fails with -ENOSPC also while deleted slots wait for their grace period.
-  if (entries_.size() >= config_.capacity || rte_hash_add_key_data(hash_, key.bytes, data) != 0) {
+  // An address we solicited was wanted by traffic: count it as in use.
+  return insert(key, ip, mac, now, requested, false);
+}
+
+LearnResult NeighborCache::pin(const esp::IpAddress& addr, const uint8_t mac[6]) {
+  Key key;
+  esp::IpAddress ip;
+  if (!prepare(addr, mac, &ip, &key)) {
+    return LearnResult::invalid;
+  }
+  const uint64_t packed = pack_mac(mac);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    return insert(key, ip, packed, 0, false, true);
+  }
+  Entry& entry = it->second;
+  entry.permanent = true;
+  if (entry.mac == packed) {
+    ++counters_.confirmed;
+    return LearnResult::confirmed;
+  }
+  if (rte_hash_add_key_data(hash_, key.bytes,
+                            reinterpret_cast<void*>(static_cast<uintptr_t>(packed))) != 0) {
     ++counters_.table_full;
     return LearnResult::table_full;
   }
-  const int32_t position = rte_hash_lookup(hash_, key.bytes);
-  if (position >= 0 && static_cast<uint32_t>(position) < used_size_) {
-    // An address we solicited was wanted by traffic: count it as in use.
-    used_[position].store(requested ? 1 : 0, std::memory_order_relaxed);
-  }
-  entries_.emplace(key, Entry{ip, mac, now, position});
-  drop_pending(ip);
-  ++counters_.added;
-  return LearnResult::added;
+  entry.mac = packed;
+  ++counters_.changed;
+  return LearnResult::changed;
 }
 
 bool NeighborCache::should_solicit(const esp::IpAddress& addr, uint64_t now) {
@@ -209,6 +255,10 @@ uint32_t NeighborCache::expire(uint64_t now, std::vector<esp::IpAddress>* refres
     bool used = false;
     if (entry.position >= 0 && static_cast<uint32_t>(entry.position) < used_size_) {
       used = used_[entry.position].exchange(0, std::memory_order_relaxed) != 0;
+    }
+    if (entry.permanent) {
+      ++it;
+      continue;
     }
     if (age >= lifetime) {
       // With RCU attached the key slot goes to the defer queue and is reused

@@ -120,19 +120,24 @@ class NeighborCache {
   // next hop in use is re-confirmed before it expires. Scans at most once
   // per scan_interval_ms.
   uint32_t expire(uint64_t now, std::vector<esp::IpAddress>* refresh = nullptr);
-  // Forgets one entry (an operator's flush); false when it was not there.
+  // A permanent entry from configuration (like `ip neigh ... permanent`):
+  // never expires or needs refreshing, and snooped frames do not replace its
+  // MAC. Pinning again changes the MAC. Call once, not periodically.
+  LearnResult pin(const esp::IpAddress& ip, const uint8_t mac[6]);
+  // Forgets one entry, pinned or learned (an operator's flush); false when
+  // it was not there.
   bool remove(const esp::IpAddress& addr);
 
   uint32_t size() const { return static_cast<uint32_t>(entries_.size()); }
   uint32_t pending() const { return static_cast<uint32_t>(pending_.size()); }
   const NeighborCounters& counters() const { return counters_; }
-  // Calls f(ip, mac, last_confirmed) for each entry (listing, tests).
+  // Calls f(ip, mac, last_confirmed, permanent) for each entry (listing).
   template <typename F>
   void for_each(F&& f) const {
     for (const auto& [key, entry] : entries_) {
       std::array<uint8_t, 6> mac;
       unpack_mac(entry.mac, mac.data());
-      f(entry.ip, mac, entry.confirmed);
+      f(entry.ip, mac, entry.confirmed, entry.permanent);
     }
   }
 
@@ -158,6 +163,7 @@ class NeighborCache {
     uint64_t mac = 0;  // packed, as in the hash
     uint64_t confirmed = 0;
     int32_t position = -1;  // the hash's key position: index into used_
+    bool permanent = false;
   };
   struct Pending {
     esp::IpAddress ip;
@@ -165,6 +171,10 @@ class NeighborCache {
   };
 
   static bool make_key(uint8_t version, const uint8_t* addr, Key* key);
+  // Validates, normalises (IPv4 uses 4 of the 16 bytes) and builds the key.
+  bool prepare(const esp::IpAddress& in, const uint8_t* mac, esp::IpAddress* ip, Key* key);
+  LearnResult insert(const Key& key, const esp::IpAddress& ip, uint64_t mac, uint64_t now,
+                     bool in_use, bool permanent);
   static uint64_t pack_mac(const uint8_t* mac);
   static void unpack_mac(uint64_t packed, uint8_t* mac);
   uint64_t ticks(uint32_t ms) const;

@@ -4,10 +4,10 @@
 #include "dataplane/engine/neighbor/neighbor_table.hh"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
-#include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -26,14 +26,13 @@ class EalEnvironment : public ::testing::Environment {
   void SetUp() override {
     // A unique prefix so parallel test processes never share EAL files.
     std::string prefix = "--file-prefix=traverse_nbr_" + std::to_string(getpid());
-    std::vector<std::string> args = {"neighbor_test", "--no-huge",  "-m", "256",
-                                     "--no-pci",      "--no-shconf", "--log-level=error", prefix};
+    std::vector<std::string> args = {"neighbor_test", "--no-huge",         "-m",  "256", "--no-pci",
+                                     "--no-shconf",   "--log-level=error", prefix};
     std::vector<char*> argv;
     for (std::string& a : args) {
       argv.push_back(a.data());
     }
-    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0)
-        << "rte_eal_init failed";
+    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0) << "rte_eal_init failed";
   }
   void TearDown() override { rte_eal_cleanup(); }
 };
@@ -41,7 +40,9 @@ class EalEnvironment : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kEal =
     ::testing::AddGlobalTestEnvironment(new EalEnvironment);
 
-esp::IpAddress ip(const char* text) { return *esp::IpAddress::parse(text); }
+esp::IpAddress ip(const char* text) {
+  return *esp::IpAddress::parse(text);
+}
 
 constexpr uint32_t kMaxReaders = 4;
 
@@ -223,6 +224,37 @@ TEST_F(NeighborCacheTest, ExpiresUnconfirmedEntries) {
   EXPECT_EQ(cache.counters().expired, 2u);
   // Gone means unsolicited again.
   EXPECT_EQ(cache.learn(a, kMac1, 90'001), LearnResult::not_requested);
+}
+
+TEST_F(NeighborCacheTest, PinnedEntriesStay) {
+  NeighborCache& cache = make(config());
+  const esp::IpAddress gw = ip("192.0.2.1");
+  EXPECT_EQ(cache.pin(gw, kMac1), LearnResult::added);  // no solicitation needed
+  uint8_t mac[6];
+  ASSERT_TRUE(has(cache, gw, mac));
+  EXPECT_EQ(cache.learn(gw, kMac2, 10), LearnResult::kept);  // the wire cannot move it
+  ASSERT_TRUE(has(cache, gw, mac));
+  EXPECT_EQ(0, std::memcmp(mac, kMac1, 6));
+  std::vector<esp::IpAddress> refresh;
+  EXPECT_EQ(cache.expire(10'000'000, &refresh), 0u);
+  EXPECT_TRUE(refresh.empty());
+  EXPECT_TRUE(has(cache, gw));
+  EXPECT_EQ(cache.pin(gw, kMac2), LearnResult::changed);
+  ASSERT_TRUE(has(cache, gw, mac));
+  EXPECT_EQ(0, std::memcmp(mac, kMac2, 6));
+  // A learned entry becomes permanent when pinned.
+  const esp::IpAddress other = ip("2001:db8::2");
+  ASSERT_EQ(resolve(cache, other, kMac1, 0), LearnResult::added);
+  EXPECT_EQ(cache.pin(other, kMac1), LearnResult::confirmed);
+  EXPECT_EQ(cache.expire(20'000'000), 0u);
+  int permanent = 0;
+  cache.for_each([&](const esp::IpAddress&, const std::array<uint8_t, 6>&, uint64_t, bool p) {
+    permanent += p ? 1 : 0;
+  });
+  EXPECT_EQ(permanent, 2);
+  EXPECT_TRUE(cache.remove(gw));
+  EXPECT_FALSE(has(cache, gw));
+  EXPECT_EQ(cache.pin(ip("224.0.0.1"), kMac1), LearnResult::invalid);
 }
 
 TEST_F(NeighborCacheTest, ScansAtMostOncePerInterval) {
