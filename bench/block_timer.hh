@@ -2,9 +2,9 @@
 // loop, times blocks of iterations with the TSC and reports the median block:
 // blocks in which the benchmark was descheduled or resumed on cold caches land
 // in the upper tail instead of inflating a mean, which on a busy 2-core VM
-// moves Google Benchmark's own mean-of-CPU-time by +-30%. The TSC is converted
-// to nanoseconds against steady_clock over the same run. Single-threaded;
-// nothing allocates between start() and finish().
+// moves Google Benchmark's own mean of CPU time by +-30%. TscClock converts
+// the TSC to nanoseconds against steady_clock over the same run.
+// Single-threaded; nothing allocates between start() and finish().
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -16,6 +16,37 @@
 #include <vector>
 
 namespace traverse::bench {
+
+class TscClock {
+ public:
+  void start() {
+    wall_start_ = std::chrono::steady_clock::now();
+    tsc_start_ = __rdtsc();
+  }
+  // Nanoseconds per TSC tick since start(); 0 if no tick passed.
+  double ns_per_tick() const {
+    const uint64_t ticks = __rdtsc() - tsc_start_;
+    const double ns =
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - wall_start_)
+            .count();
+    return ticks == 0 ? 0.0 : ns / static_cast<double>(ticks);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point wall_start_;
+  uint64_t tsc_start_ = 0;
+};
+
+// The median of `samples` (reordered), 0 for none.
+template <class T>
+double median(std::vector<T>& samples) {
+  if (samples.empty()) {
+    return 0;
+  }
+  auto mid = samples.begin() + static_cast<std::ptrdiff_t>(samples.size() / 2);
+  std::nth_element(samples.begin(), mid, samples.end());
+  return static_cast<double>(*mid);
+}
 
 class BlockTimer {
  public:
@@ -29,40 +60,27 @@ class BlockTimer {
 
   // Call right before the benchmark loop.
   void start() {
-    wall_start_ = std::chrono::steady_clock::now();
-    tsc_start_ = tsc_last_ = __rdtsc();
+    clock_.start();
+    last_ = __rdtsc();
   }
   // Call once at the end of every iteration.
   void tick() {
     if (--left_ == 0) {
       const uint64_t now = __rdtsc();
-      laps_.push_back(now - tsc_last_);
-      tsc_last_ = now;
+      laps_.push_back(now - last_);
+      last_ = now;
       left_ = per_block_;
     }
   }
   // Call right after the loop: the median nanoseconds per iteration, 0 when
   // the run was too short for a single block.
-  double finish() {
-    const uint64_t tsc_end = __rdtsc();
-    const double wall_ns =
-        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - wall_start_)
-            .count();
-    if (laps_.empty() || tsc_end == tsc_start_) {
-      return 0;
-    }
-    const double ns_per_tick = wall_ns / static_cast<double>(tsc_end - tsc_start_);
-    auto mid = laps_.begin() + static_cast<std::ptrdiff_t>(laps_.size() / 2);
-    std::nth_element(laps_.begin(), mid, laps_.end());
-    return static_cast<double>(*mid) * ns_per_tick / per_block_;
-  }
+  double finish() { return median(laps_) * clock_.ns_per_tick() / per_block_; }
 
  private:
   uint32_t per_block_;
   uint32_t left_;
-  uint64_t tsc_start_ = 0;
-  uint64_t tsc_last_ = 0;
-  std::chrono::steady_clock::time_point wall_start_;
+  uint64_t last_ = 0;
+  TscClock clock_;
   std::vector<uint64_t> laps_;
 };
 

@@ -183,7 +183,7 @@ void ControlThread::send_command(uint16_t worker, const WorkerCommand& command) 
 
 bool ControlThread::install_static(std::string* error) {
   // Before the workers start, so the first packets already find their next hop.
-  pin_static_neighbors(rte_rdtsc());
+  pin_static_neighbors();
   for (const StaticSa& sa : engine_.config->sas) {
     std::string detail;
     const api::SaRecord record = record_from_static(sa, engine_.ports[kOutside].mtu);
@@ -374,10 +374,7 @@ void ControlThread::service(const std::function<void(const api::Event&)>& post) 
       solicit(p, address);
     }
   }
-  if (now >= next_static_refresh_) {
-    next_static_refresh_ = now + engine_.tsc_hz;
-    pin_static_neighbors(now);
-  }
+
   engine_.tables.reclaim();
   // Idle SAs: scan at most once a second.
   const uint32_t idle_s = engine_.config->idle_timeout_s;
@@ -445,13 +442,10 @@ void ControlThread::handle_pmtu_report(const WorkerEvent& report,
   post(e);
 }
 
-void ControlThread::pin_static_neighbors(uint64_t now) {
-  // Configured next hops (pcap benchmarks, golden tests) are kept confirmed
-  // the same way a reply would: asked for, then answered.
+void ControlThread::pin_static_neighbors() {
+  // Configured next hops (pcap benchmarks, golden tests): permanent entries.
   for (const StaticNeighbor& n : engine_.config->neighbors) {
-    NeighborCache* cache = engine_.ports[n.port == "outside" ? kOutside : kInside].neighbors;
-    cache->should_solicit(n.address, now);
-    cache->learn(n.address, n.mac.data(), now);
+    engine_.ports[n.port == "outside" ? kOutside : kInside].neighbors->pin(n.address, n.mac.data());
   }
 }
 

@@ -43,7 +43,7 @@ class ControlThread {
   void handle_pmtu_report(const WorkerEvent& report,
                           const std::function<void(const api::Event&)>& post);
   void solicit(uint8_t port, const esp::IpAddress& address);
-  void pin_static_neighbors(uint64_t now);
+  void pin_static_neighbors();
   void counters(const api::Message& request, api::ReplySink& out);
   void list(const api::Message& request, api::ReplySink& out);
   void send_command(uint16_t worker, const WorkerCommand& command);
@@ -51,7 +51,6 @@ class ControlThread {
   Engine& engine_;
   uint64_t pmtu_rejected_ = 0;
   uint64_t next_idle_scan_ = 0;
-  uint64_t next_static_refresh_ = 0;
 };
 
 // The SaRecord of a static SA (config), so both go through one install path.

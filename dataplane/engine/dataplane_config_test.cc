@@ -77,6 +77,7 @@ TEST(DataplaneConfig, ParsesAFullConfig) {
 }
 
 void expect_error(const std::string& from, const std::string& to, const std::string& expected) {
+  SCOPED_TRACE(from + " -> " + to);
   std::string text = kGood;
   const size_t at = text.find(from);
   ASSERT_NE(at, std::string::npos) << from;
@@ -100,7 +101,9 @@ TEST(DataplaneConfig, ErrorsNameFileLineAndKey) {
                "expected inbound or outbound");
   expect_error("device = \"net_af_packet1,iface=gw-in,qpairs=2\"\n", "",
                "dataplane.inside.device: missing (required)");
-  expect_error("[dataplane]", "[dataplain]", "missing table [dataplane]");
+  std::string error;
+  EXPECT_FALSE(parse_dataplane_config("[ike]\nport = 500\n", "other.toml", &error));
+  EXPECT_EQ(error, "other.toml:1: dataplane: missing table [dataplane]");
   expect_error("workers = 2", "workers = [", "lab.toml:");
 }
 

@@ -47,29 +47,38 @@ void Worker::snoop_neighbor(PortIndex port, const rte_mbuf* m) {
   post(event);
 }
 
-bool Worker::set_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const uint8_t* dst) {
+bool Worker::resolve(PortIndex port, uint8_t version, const uint8_t* dst, rte_ether_addr* mac) {
   const PortRuntime& p = engine_.ports[port];
   esp::IpAddress hop;
   if (!p.route.next_hop(version, dst, &hop)) {
     return false;
   }
-  rte_ether_addr mac;
-  if (!p.neighbors->lookup(hop.version, hop.bytes.data(), mac.addr_bytes)) {
-    WorkerEvent event;
-    event.kind = WorkerEvent::Kind::neighbor_miss;
-    event.port = port;
-    event.address = hop;
-    post(event);
-    return false;
+  if (p.neighbors->lookup(hop.version, hop.bytes.data(), mac->addr_bytes)) {
+    return true;
   }
+  WorkerEvent event;
+  event.kind = WorkerEvent::Kind::neighbor_miss;
+  event.port = port;
+  event.address = hop;
+  post(event);
+  return false;
+}
+
+bool Worker::write_ethernet(PortIndex port, rte_mbuf* m, uint8_t version,
+                            const rte_ether_addr& mac) {
   auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ether_hdr)));
   if (eth == nullptr) {
     return false;
   }
   eth->dst_addr = mac;
-  eth->src_addr = p.mac;
+  eth->src_addr = engine_.ports[port].mac;
   eth->ether_type = rte_cpu_to_be_16(version == 4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
   return true;
+}
+
+bool Worker::set_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const uint8_t* dst) {
+  rte_ether_addr mac;
+  return resolve(port, version, dst, &mac) && write_ethernet(port, m, version, mac);
 }
 
 void Worker::post(const WorkerEvent& event) {

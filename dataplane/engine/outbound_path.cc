@@ -125,6 +125,12 @@ void Worker::encrypt(rte_mbuf* m, OutboundEntry* entry) {
 }
 
 void Worker::encrypt_one(rte_mbuf* m, OutboundEntry* entry) {
+  // Resolve first: a packet that cannot leave must not spend a sequence number.
+  rte_ether_addr next_hop;
+  if (!resolve(kOutside, entry->remote.version, entry->remote.bytes.data(), &next_hop)) {
+    drop(m, WorkerCounter::neighbor_unresolved);
+    return;
+  }
   esp::PacketBuffer view(static_cast<uint8_t*>(m->buf_addr), m->buf_len, m->data_off,
                          rte_pktmbuf_data_len(m));
   const uint32_t inner_length = view.length();
@@ -144,8 +150,8 @@ void Worker::encrypt_one(rte_mbuf* m, OutboundEntry* entry) {
   m->pkt_len = view.length();
   counters_.add(WorkerCounter::encrypted);
   account(entry, inner_length);
-  if (!set_ethernet(kOutside, m, entry->remote.version, entry->remote.bytes.data())) {
-    drop(m, WorkerCounter::neighbor_unresolved);
+  if (!write_ethernet(kOutside, m, entry->remote.version, next_hop)) {
+    drop(m, esp::Status::no_headroom);
     return;
   }
   send(kOutside, m);

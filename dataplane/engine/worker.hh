@@ -43,6 +43,10 @@ class Worker {
   void to_tap(PortIndex port, rte_mbuf* m);
   void snoop_neighbor(PortIndex port, const rte_mbuf* m);
   bool set_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const uint8_t* dst);
+  // The next hop's MAC toward `dst`; on a miss asks the control thread to
+  // resolve it and returns false.
+  bool resolve(PortIndex port, uint8_t version, const uint8_t* dst, rte_ether_addr* mac);
+  bool write_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const rte_ether_addr& mac);
   void post(const WorkerEvent& event);
   void post_sa_event(api::EventType type, api::Direction direction, uint32_t spi, uint64_t cookie,
                      uint32_t value);

@@ -14,8 +14,9 @@ namespace traverse::engine {
 
 #define TRAVERSE_WORKER_COUNTER_LIST(X)                                                           \
   X(rx_outside)                                                                                   \
-  X(rx_inside) X(tx_outside) X(tx_inside) X(tx_dropped) X(to_tap) X(from_tap) X(tap_dropped)      \
-      X(decrypted) X(encrypted) X(nat_keepalive) X(ike_to_tap) X(handoff_sent) X(handoff_dropped) \
+  X(rx_inside)                                                                                    \
+  X(tx_outside) X(tx_inside) X(tx_dropped) X(to_tap) X(from_tap) X(tap_dropped) X(decrypted)      \
+      X(encrypted) X(nat_keepalive) X(ike_to_tap) X(handoff_sent) X(handoff_dropped)              \
           X(no_inbound_sa) X(no_policy) X(no_outbound_sa) X(not_for_us) X(unsupported_ethertype)  \
               X(malformed_l3) X(neighbor_unresolved) X(ttl_expired) X(reassembled)                \
                   X(reassembly_pending) X(reassembly_failed) X(mbuf_exhausted)                    \
