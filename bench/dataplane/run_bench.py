@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,6 +135,45 @@ class CpuSampler(threading.Thread):
         return (cb - ca) / 1e9 / (tb - ta) if tb > ta else None
 
 
+def run_with_stats(cmd, pattern, prefix, seconds, measure_from):
+    """Runs a DPDK app that prints a cumulative packet counter every second
+    (`pattern`, one group), timestamps each line as it arrives and stops the
+    app with SIGINT once the counter has been seen over `seconds` -
+    `measure_from` seconds after the warm-up. Returns (samples [(t, count)]
+    in the window, CpuSampler, all output)."""
+    proc = subprocess.Popen(["stdbuf", "-oL"] + cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    sampler = CpuSampler(proc.pid, prefix)
+    sampler.start()
+    samples, lines = [], []
+
+    def reader():
+        for line in proc.stdout:
+            lines.append(line)
+            m = re.search(pattern, line)
+            if m:
+                samples.append((time.monotonic(), int(m.group(1))))
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    # The first line comes about a second after forwarding starts.
+    skip = max(measure_from - 1, 0)
+    deadline = time.monotonic() + seconds + 90
+    while time.monotonic() < deadline and proc.poll() is None and (
+            len(samples) <= skip or samples[-1][0] - samples[skip][0] < seconds - measure_from):
+        time.sleep(0.05)
+    window = list(samples[skip:])
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    t.join(timeout=5)
+    sampler.stop.set()
+    sampler.join()
+    return window, sampler, "".join(lines)
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -214,30 +252,23 @@ class Bench:
 
     # ---- ceiling: I/O alone
     def measure_io(self, pcap, packets):
-        seconds = self.args.seconds
         cmd = [self.testpmd, "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
                "--file-prefix", self.eal_prefix(), "-l", "0-1", "--log-level", "error",
                "--vdev", f"net_pcap0,rx_pcap={pcap},infinite_rx=1", "--",
                "--port-topology=loop", "--forward-mode=io", "--nb-cores=1",
                f"--total-num-mbufs={packets + 16384}", "--stats-period", "1"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        sampler = CpuSampler(proc.pid, "rte-worker")
-        sampler.start()
-        time.sleep(seconds + 1)
-        stopped = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-        sampler.stop.set()
-        sampler.join()
-        pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)]
-        window = pps[self.args.measure_from:]
-        if not window:
-            self.issues.append(f"testpmd gave no rate for {os.path.basename(pcap)}")
+        window, sampler, out = run_with_stats(cmd, r"^\s*RX-packets:\s+(\d+)\s+RX-missed",
+                                              "rte-worker", self.args.seconds,
+                                              self.args.measure_from)
+        if len(window) < 2:
+            self.issues.append(f"testpmd gave no rate for {os.path.basename(pcap)}: "
+                               f"{out[-300:].strip()}")
             return None
-        mpps = statistics.mean(window) / 1e6
-        start = sampler.start_time()
-        cpu = sampler.share(start + self.args.measure_from, stopped) if start else None
-        return {"mpps": mpps, "cpu": cpu, "mpps_per_core": mpps / cpu if cpu else mpps}
+        (ta, na), (tb, nb) = window[0], window[-1]
+        mpps = (nb - na) / (tb - ta) / 1e6
+        cpu = sampler.share(ta, tb)
+        return {"mpps": mpps, "cpu": cpu, "mpps_per_core": mpps / cpu if cpu else mpps,
+                "seconds": round(tb - ta, 3)}
 
     # ---- Traverse
     def run_dataplane(self, cfg, timeout):
@@ -420,31 +451,11 @@ class Bench:
         if not self.verify.get("ipsec-secgw outbound esp"):
             self.verify_secgw(binary, pcap, cfg, spi, key, local, remote, packets)
         load = loadavg()
-        proc = subprocess.Popen(["stdbuf", "-oL"] + self.secgw_cmd(binary, pcap, cfg, packets),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        sampler = CpuSampler(proc.pid, None)
-        sampler.start()
-        samples = []  # (wall time, total packets sent)
-
-        def reader():
-            for line in proc.stdout:
-                m = re.match(r"Total packets sent:\s+(\d+)", line)
-                if m:
-                    samples.append((time.monotonic(), int(m.group(1))))
-        t = threading.Thread(target=reader, daemon=True)
-        t.start()
-        deadline = time.monotonic() + self.args.seconds + 60
-        while time.monotonic() < deadline and (
-                not samples or samples[-1][0] - samples[0][0] < self.args.seconds - 1):
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        t.join(timeout=5)
-        sampler.stop.set()
-        sampler.join()
+        window, sampler, _ = run_with_stats(self.secgw_cmd(binary, pcap, cfg, packets),
+                                            r"Total packets sent:\s+(\d+)", None,
+                                            self.args.seconds, self.args.measure_from)
         case = {"implementation": "ipsec-secgw", "direction": "outbound", "size": size,
                 "encap": "esp", "sas": 1, "workers": 1, "load": load}
-        window = samples[max(self.args.measure_from - 1, 0):]
         if len(window) < 2:
             case["error"] = "ipsec-secgw printed no statistics"
             self.issues.append(case["error"])

@@ -793,7 +793,9 @@ class Run:
               f"client received and decrypted {c.get('decrypt_ok')} of {esp_down} ESP packets "
               f"the capture saw")
         keepalives = s["keepalive"].get(public, 0)
-        check(c.get("keepalive_tx", 0) >= 2 and keepalives == c.get("keepalive_tx"),
+        # The last keepalive may leave after the capture stopped: allow one.
+        sent_keepalives = c.get("keepalive_tx", 0)
+        check(sent_keepalives >= 2 and sent_keepalives - 1 <= keepalives <= sent_keepalives,
               f"client sent {c.get('keepalive_tx')} NAT keepalives; the capture saw "
               f"{keepalives}")
         if gw_pcap:
@@ -814,14 +816,13 @@ class Run:
             log(f"   note: counters absent from the stats JSON: {missing}")
         check(g.get("decrypted") == esp_up,
               f"dataplane decrypted {g.get('decrypted')} ESP packets = {esp_up} in the capture")
-        # A packet is counted as encrypted before its next hop is looked up; a
-        # neighbor miss (the first packets, while ARP resolves) drops it after.
+        # The next hop is resolved before encryption, so every encrypted
+        # packet reached the wire.
         unsent = (g.get("encrypted") or 0) - esp_down
-        check(0 <= unsent <= g.get("neighbor_unresolved", 0),
+        check(unsent == 0,
               f"dataplane encrypted {g.get('encrypted')} packets = {esp_down} ESP packets in "
-              f"the capture + {unsent} dropped for an unresolved neighbor (of "
-              f"{g.get('neighbor_unresolved', 0)} neighbor_unresolved)")
-        check(g.get("nat_keepalive") == keepalives,
+              f"the capture ({unsent} unaccounted)")
+        check(abs((g.get("nat_keepalive") or 0) - keepalives) <= 1,
               f"dataplane counted {g.get('nat_keepalive')} NAT keepalives = {keepalives} sent")
         bad = {k: g[k] for k in MUST_BE_ZERO if g.get(k)}
         check(not bad, f"no unexpected drops (non-zero: {bad or 'none'})")
