@@ -12,18 +12,44 @@
 
 namespace traverse::engine {
 
-#define TRAVERSE_WORKER_COUNTER_LIST(X)                                                           \
-  X(rx_outside)                                                                                   \
-  X(rx_inside)                                                                                    \
-  X(tx_outside) X(tx_inside) X(tx_dropped) X(to_tap) X(from_tap) X(tap_dropped) X(decrypted)      \
-      X(encrypted) X(nat_keepalive) X(ike_to_tap) X(handoff_sent) X(handoff_dropped)              \
-          X(no_inbound_sa) X(no_policy) X(no_outbound_sa) X(not_for_us) X(unsupported_ethertype)  \
-              X(malformed_l3) X(neighbor_unresolved) X(ttl_expired) X(reassembled)                \
-                  X(reassembly_pending) X(reassembly_failed) X(mbuf_exhausted)                    \
-                      X(icmp_too_big_sent) X(icmp_rate_limited) X(icmp_not_sent) X(prefragmented) \
-                          X(prefragment_failed) X(mss_clamped) X(pmtu_lowered)                    \
-                              X(pmtu_icmp_rejected) X(sa_hard_expired) X(neighbor_learned)        \
-                                  X(event_dropped)
+#define TRAVERSE_WORKER_COUNTER_LIST(X) \
+  X(rx_outside)                         \
+  X(rx_inside)                          \
+  X(tx_outside)                         \
+  X(tx_inside)                          \
+  X(tx_dropped)                         \
+  X(to_tap)                             \
+  X(from_tap)                           \
+  X(tap_dropped)                        \
+  X(decrypted)                          \
+  X(encrypted)                          \
+  X(nat_keepalive)                      \
+  X(ike_to_tap)                         \
+  X(handoff_sent)                       \
+  X(handoff_dropped)                    \
+  X(no_inbound_sa)                      \
+  X(no_policy)                          \
+  X(no_outbound_sa)                     \
+  X(not_for_us)                         \
+  X(unsupported_ethertype)              \
+  X(malformed_l3)                       \
+  X(neighbor_unresolved)                \
+  X(ttl_expired)                        \
+  X(reassembled)                        \
+  X(reassembly_pending)                 \
+  X(reassembly_failed)                  \
+  X(mbuf_exhausted)                     \
+  X(icmp_too_big_sent)                  \
+  X(icmp_rate_limited)                  \
+  X(icmp_not_sent)                      \
+  X(prefragmented)                      \
+  X(prefragment_failed)                 \
+  X(mss_clamped)                        \
+  X(pmtu_lowered)                       \
+  X(pmtu_icmp_rejected)                 \
+  X(sa_hard_expired)                    \
+  X(neighbor_learned)                   \
+  X(event_dropped)
 
 enum class WorkerCounter : uint16_t {
 #define TRAVERSE_WORKER_COUNTER_ENUM(name) name,
