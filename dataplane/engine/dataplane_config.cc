@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "dataplane/engine/hex.hh"
+#include "dataplane/esp/hex.hh"
 
 namespace traverse::engine {
 namespace {
@@ -125,7 +125,7 @@ class TableReader {
     if (!string(key, &text)) {
       return;
     }
-    if (!parse_hex(text, out)) {
+    if (!esp::parse_hex(text, out)) {
       fail(table_.get(key), key, "expected hex digits (an optional 0x prefix, no spaces)");
     }
   }
@@ -196,16 +196,6 @@ void read_port(const toml::table& table, TableReader& parent, const std::string&
   r.reject_unknown_keys();
 }
 
-bool read_transform(const std::string& text, crypto::Transform* out) {
-  for (crypto::Transform t : crypto::kAllTransforms) {
-    if (crypto::transform_info(t).name == text) {
-      *out = t;
-      return true;
-    }
-  }
-  return false;
-}
-
 void read_sa(const toml::table& table, TableReader& parent, size_t index, StaticSa* sa,
              std::string* error) {
   TableReader r(table, parent.origin(), parent.qualified("sa[" + std::to_string(index) + "]"),
@@ -223,7 +213,7 @@ void read_sa(const toml::table& table, TableReader& parent, size_t index, Static
   r.integer("spi", &c.spi, 256, 0xffffffffLL);
   std::string transform = "aes128gcm16";
   r.string("transform", &transform);
-  if (!read_transform(transform, &c.transform)) {
+  if (!crypto::transform_by_name(transform, &c.transform)) {
     r.fail(table.get("transform"), "transform",
            "'" + transform +
                "' is not one of aes128gcm16, aes256gcm16, aes128-sha256, aes256-sha256, "
@@ -231,11 +221,7 @@ void read_sa(const toml::table& table, TableReader& parent, size_t index, Static
   }
   std::string backend = "ipsec-mb";
   r.string("backend", &backend);
-  if (backend == "ipsec-mb") {
-    c.backend = crypto::Backend::ipsec_mb;
-  } else if (backend == "openssl") {
-    c.backend = crypto::Backend::openssl;
-  } else {
+  if (!crypto::backend_by_name(backend, &c.backend)) {
     r.fail(table.get("backend"), "backend", "expected ipsec-mb or openssl");
   }
   r.hex("key", &c.cipher_key);

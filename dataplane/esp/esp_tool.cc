@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/esp/hex.hh"
 #include "dataplane/esp/inbound_sa.hh"
 #include "dataplane/esp/outbound_sa.hh"
 #include "dataplane/esp/packet_buffer.hh"
@@ -49,45 +50,6 @@ constexpr const char* kUsage =
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-// Decodes `text` into `out` (at most `max` bytes); false on odd length, a
-// non-hex character or too many bytes.
-bool decode_hex(std::string_view text, uint8_t* out, std::size_t max, std::size_t* len) {
-  if (text.size() % 2 != 0 || text.size() / 2 > max) {
-    return false;
-  }
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int hi = hex_digit(text[i]);
-    const int lo = hex_digit(text[i + 1]);
-    if (hi < 0 || lo < 0) {
-      return false;
-    }
-    out[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  *len = text.size() / 2;
-  return true;
-}
-
-void append_hex(std::string& out, const uint8_t* data, std::size_t len) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < len; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0x0f]);
-  }
-}
 
 std::vector<uint8_t> parse_key(std::string_view flag, std::string_view text) {
   std::vector<uint8_t> bytes(text.size() / 2 + 1);
@@ -126,10 +88,9 @@ IpAddress parse_ip(std::string_view flag, std::string_view text) {
 }
 
 crypto::Transform parse_transform(std::string_view text) {
-  for (crypto::Transform t : crypto::kAllTransforms) {
-    if (crypto::transform_info(t).name == text) {
-      return t;
-    }
+  crypto::Transform found{};
+  if (crypto::transform_by_name(text, &found)) {
+    return found;
   }
   std::string accepted;
   for (crypto::Transform t : crypto::kAllTransforms) {
@@ -140,10 +101,9 @@ crypto::Transform parse_transform(std::string_view text) {
 }
 
 crypto::Backend parse_backend(std::string_view text) {
-  for (crypto::Backend b : crypto::kAllBackends) {
-    if (crypto::backend_name(b) == text) {
-      return b;
-    }
+  crypto::Backend found{};
+  if (crypto::backend_by_name(text, &found)) {
+    return found;
   }
   throw UsageError("--backend: unknown '" + std::string(text) + "'; one of ipsec-mb openssl");
 }

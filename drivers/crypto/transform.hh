@@ -58,6 +58,27 @@ constexpr TransformInfo transform_info(Transform t) {
   return {"invalid", 0, 0, 0, 0, 0, 1, false};
 }
 
+// The transform whose transform_info().name is `name` (config files, tools).
+constexpr bool transform_by_name(std::string_view name, Transform* out) {
+  for (Transform t : kAllTransforms) {
+    if (transform_info(t).name == name) {
+      *out = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr bool backend_by_name(std::string_view name, Backend* out) {
+  for (Backend b : kAllBackends) {
+    if ((b == Backend::ipsec_mb ? "ipsec-mb" : "openssl") == name) {
+      *out = b;
+      return true;
+    }
+  }
+  return false;
+}
+
 constexpr std::string_view backend_name(Backend b) {
   return b == Backend::ipsec_mb ? "ipsec-mb" : "openssl";
 }

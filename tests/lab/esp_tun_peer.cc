@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "dataplane/esp/byte_order.hh"
+#include "dataplane/esp/hex.hh"
 #include "dataplane/esp/inbound_sa.hh"
 #include "dataplane/esp/outbound_sa.hh"
 #include "dataplane/esp/outer_parse.hh"
@@ -135,34 +136,10 @@ struct Stats {
   throw std::runtime_error(message);
 }
 
-std::vector<uint8_t> parse_hex(const std::string& flag, const std::string& text) {
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') {
-      return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-    }
-    return -1;
-  };
-  std::string_view digits = text;
-  if (digits.size() >= 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
-    digits.remove_prefix(2);
-  }
+std::vector<uint8_t> parse_key(const std::string& flag, const std::string& text) {
   std::vector<uint8_t> out;
-  if (digits.size() % 2 != 0) {
+  if (!esp::parse_hex(text, &out)) {
     die(flag + ": '" + text + "' is not an even number of hex digits");
-  }
-  for (std::size_t i = 0; i < digits.size(); i += 2) {
-    const int hi = digit(digits[i]);
-    const int lo = digit(digits[i + 1]);
-    if (hi < 0 || lo < 0) {
-      die(flag + ": '" + text + "' is not hex");
-    }
-    out.push_back(static_cast<uint8_t>(hi << 4 | lo));
   }
   return out;
 }
@@ -176,23 +153,19 @@ esp::IpAddress parse_ip(const std::string& flag, const std::string& text) {
 }
 
 crypto::Transform parse_transform(const std::string& text) {
-  std::string accepted;
-  for (crypto::Transform t : crypto::kAllTransforms) {
-    if (crypto::transform_info(t).name == text) {
-      return t;
-    }
-    accepted += " " + std::string(crypto::transform_info(t).name);
+  crypto::Transform t{};
+  if (!crypto::transform_by_name(text, &t)) {
+    die("--transform: unknown '" + text + "'");
   }
-  die("--transform: unknown '" + text + "'; one of" + accepted);
+  return t;
 }
 
 crypto::Backend parse_backend(const std::string& text) {
-  for (crypto::Backend b : crypto::kAllBackends) {
-    if (crypto::backend_name(b) == text) {
-      return b;
-    }
+  crypto::Backend b{};
+  if (!crypto::backend_by_name(text, &b)) {
+    die("--backend: unknown '" + text + "'; one of ipsec-mb openssl");
   }
-  die("--backend: unknown '" + text + "'; one of ipsec-mb openssl");
+  return b;
 }
 
 // Both SAs share the transform, backend and endpoints (this end local, the
@@ -203,9 +176,9 @@ esp::SaConfig make_sa(const Options& opts, const SaKeys& keys, const char* dir,
   sa.spi = keys.spi;
   sa.transform = parse_transform(opts.transform);
   sa.backend = parse_backend(opts.backend);
-  sa.cipher_key = parse_hex(std::string("--") + dir + "-key", keys.key);
-  sa.salt = parse_hex(std::string("--") + dir + "-salt", keys.salt);
-  sa.auth_key = parse_hex(std::string("--") + dir + "-auth-key", keys.auth_key);
+  sa.cipher_key = parse_key(std::string("--") + dir + "-key", keys.key);
+  sa.salt = parse_key(std::string("--") + dir + "-salt", keys.salt);
+  sa.auth_key = parse_key(std::string("--") + dir + "-auth-key", keys.auth_key);
   sa.udp_encap = true;
   sa.local = self;
   sa.remote = peer;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/engine/neighbor/arp_nd.hh"
+#include "dataplane/esp/hex.hh"
 
 namespace {
 
@@ -19,41 +20,16 @@ using traverse::engine::NeighborLearn;
 using traverse::engine::NeighborSource;
 using traverse::esp::IpAddress;
 
-int nibble(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-bool parse_hex(std::string_view text, std::vector<uint8_t>* out) {
-  if (text.size() % 2 != 0) {
-    return false;
-  }
-  for (size_t i = 0; i < text.size(); i += 2) {
-    const int hi = nibble(text[i]);
-    const int lo = nibble(text[i + 1]);
-    if (hi < 0 || lo < 0) {
-      return false;
-    }
-    out->push_back(static_cast<uint8_t>(hi << 4 | lo));
-  }
-  return true;
-}
+using traverse::esp::hex_digit;
+using traverse::esp::parse_hex;
 
 bool parse_mac(std::string_view text, uint8_t* mac) {
   if (text.size() != 17) {
     return false;
   }
   for (int i = 0; i < 6; ++i) {
-    const int hi = nibble(text[i * 3]);
-    const int lo = nibble(text[i * 3 + 1]);
+    const int hi = hex_digit(text[i * 3]);
+    const int lo = hex_digit(text[i * 3 + 1]);
     if (hi < 0 || lo < 0 || (i < 5 && text[i * 3 + 2] != ':')) {
       return false;
     }

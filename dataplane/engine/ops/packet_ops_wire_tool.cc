@@ -10,12 +10,12 @@
 #include <iostream>
 #include <string>
 
-#include "dataplane/engine/hex.hh"
 #include "dataplane/engine/ops/icmp_error_parse.hh"
 #include "dataplane/engine/ops/icmp_too_big.hh"
 #include "dataplane/engine/ops/mss_clamp.hh"
 #include "dataplane/engine/ops/ops_test_packets.hh"
 #include "dataplane/engine/ops/prefragment.hh"
+#include "dataplane/esp/hex.hh"
 
 namespace {
 
@@ -129,7 +129,7 @@ void parse_lines() {
   std::string line;
   while (std::getline(std::cin, line)) {
     std::vector<uint8_t> pkt;
-    if (!traverse::engine::parse_hex(line, &pkt)) {
+    if (!traverse::esp::parse_hex(line, &pkt)) {
       std::printf("bad_hex\n");
       continue;
     }
