@@ -85,7 +85,7 @@ def loadavg():
 
 class CpuSampler(threading.Thread):
     """Samples the on-CPU time of a process's threads whose name starts with
-    `prefix` (None: every thread) every 50 ms: [(wall, cpu_ns)]."""
+    `prefix` (None: every thread) every 50 ms: [(wall, {thread: cpu_ns})]."""
 
     def __init__(self, pid, prefix):
         super().__init__(daemon=True)
@@ -94,22 +94,23 @@ class CpuSampler(threading.Thread):
         self.stop = threading.Event()
 
     def read(self):
-        total = 0
+        per_thread = {}
         try:
-            for tid in os.listdir(f"/proc/{self.pid}/task"):
-                base = f"/proc/{self.pid}/task/{tid}"
-                try:
-                    with open(base + "/comm") as f:
-                        name = f.read().strip()
-                    if self.prefix is not None and not name.startswith(self.prefix):
-                        continue
-                    with open(base + "/schedstat") as f:
-                        total += int(f.read().split()[0])
-                except OSError:
-                    continue
+            tids = os.listdir(f"/proc/{self.pid}/task")
         except OSError:
             return None
-        return total
+        for tid in tids:
+            base = f"/proc/{self.pid}/task/{tid}"
+            try:
+                with open(base + "/comm") as f:
+                    name = f.read().strip()
+                if self.prefix is not None and not name.startswith(self.prefix):
+                    continue
+                with open(base + "/schedstat") as f:
+                    per_thread[f"{name}/{tid}"] = int(f.read().split()[0])
+            except OSError:
+                continue
+        return per_thread
 
     def run(self):
         while not self.stop.is_set():
@@ -122,17 +123,22 @@ class CpuSampler(threading.Thread):
     def start_time(self):
         """When the sampled threads started working (first CPU increase)."""
         for (t0, c0), (_, c1) in zip(self.samples, self.samples[1:]):
-            if c1 - c0 > 5e6:  # 5 ms of CPU within 50 ms: polling
+            if sum(c1.values()) - sum(c0.values()) > 5e6:  # 5 ms within 50 ms: polling
                 return t0
         return None
 
-    def share(self, t_from, t_to):
-        """CPU seconds per wall second over [t_from, t_to] (cores-worth)."""
+    def shares(self, t_from, t_to):
+        """CPU seconds per wall second of each thread over [t_from, t_to]."""
         pts = [(t, c) for t, c in self.samples if t_from <= t <= t_to]
-        if len(pts) < 3:
+        if len(pts) < 3 or pts[-1][0] <= pts[0][0]:
             return None
         (ta, ca), (tb, cb) = pts[0], pts[-1]
-        return (cb - ca) / 1e9 / (tb - ta) if tb > ta else None
+        return {k.split("/")[0]: round((cb[k] - ca.get(k, 0)) / 1e9 / (tb - ta), 3) for k in cb}
+
+    def share(self, t_from, t_to):
+        """CPU seconds per wall second over [t_from, t_to], all threads (cores-worth)."""
+        per = self.shares(t_from, t_to)
+        return sum(per.values()) if per else None
 
 
 def run_with_stats(cmd, pattern, prefix, seconds, measure_from):
@@ -299,11 +305,12 @@ class Bench:
         if not m:
             return {"error": "no measured window in the stats JSON"}
         start = sampler.start_time()
-        cpu = None
+        cpu, per_thread = None, None
         if start is not None:
             # The workers poll from their launch until --run-seconds is over.
-            cpu = sampler.share(start + measure_from, start + seconds - 0.1)
-        return {"measured": m, "cpu": cpu, "load": load}
+            per_thread = sampler.shares(start + measure_from, start + seconds - 0.1)
+            cpu = sum(per_thread.values()) if per_thread else None
+        return {"measured": m, "cpu": cpu, "cpu_threads": per_thread, "load": load}
 
     def traverse_case(self, direction, size, sas, encap, workers, pcap, io):
         cfg = self.gen_config(direction, size, sas, encap, workers, pcap)
@@ -326,6 +333,7 @@ class Bench:
             "mpps": round(mpps, 4),
             "gbps": round(mpps * mean_inner_bytes(size) * 8 / 1000, 3),
             "cpu": round(cpu, 3) if cpu else None,
+            "cpu_threads": run["cpu_threads"],
             "mpps_per_core": round(mpps / cpu, 4) if cpu else None,
             "seconds": round(m["seconds"], 3),
             "received": received, "processed": done, "drops": drops,

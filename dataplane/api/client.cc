@@ -255,6 +255,8 @@ RawResult ApiClient::exchange(Message request) {
   const auto deadline = Clock::now() + timeout_;
   request.header.request_id = ++next_id_;
   result.call = push(request, deadline, &result.error);
+  // The local copy may carry SA keys; only the header is needed from here on.
+  explicit_bzero(&request.body, sizeof request.body);
   while (result.call == CallStatus::ok) {
     Message answer{};
     result.call = pop(request.header.request_id, deadline, &answer, &result.error);

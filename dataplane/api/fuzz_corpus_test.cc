@@ -31,7 +31,7 @@ TEST(FuzzCorpus, SeedsMatchTheSchema) {
     }
   }
   if (!std::filesystem::is_directory(dir)) {
-    GTEST_SKIP() << dir << " not found (set TRAVERSE_API_SOURCE_DIR)";
+    FAIL() << dir << " not found (set TRAVERSE_API_SOURCE_DIR)";
   }
   for (const auto& [name, want] : testing::seed_messages()) {
     std::ifstream in(dir / (name + ".bin"), std::ios::binary);

@@ -168,7 +168,7 @@ RingError RingReader::attach(void* memory, std::size_t bytes) {
     return e;
   }
   header_ = v.header;
-  slots_ = reinterpret_cast<const Message*>(v.header + 1);
+  slots_ = reinterpret_cast<Message*>(v.header + 1);
   mask_ = v.capacity - 1;
   head_ = v.head;
   tail_cache_ = v.tail;
@@ -199,6 +199,8 @@ RingStatus RingReader::try_pop(Message* out) {
     }
   }
   std::memcpy(out, &slots_[head_ & mask_], sizeof(Message));
+  // SA records carry keys: the shared slot must not keep them once read.
+  explicit_bzero(&slots_[head_ & mask_], sizeof(Message));
   ++head_;
   header_->head.store(head_, std::memory_order_release);
   return RingStatus::ok;

@@ -97,7 +97,7 @@ class RingReader {
 
  private:
   RingHeader* header_ = nullptr;
-  const Message* slots_ = nullptr;
+  Message* slots_ = nullptr;  // written only to wipe a slot once read
   uint32_t mask_ = 0;
   uint32_t head_ = 0;        // our index
   uint32_t tail_cache_ = 0;  // last tail seen

@@ -222,6 +222,7 @@ uint32_t ApiServer::poll(Handler& handler) {
       break;
     }
     handle(request, handler);
+    explicit_bzero(&request, sizeof request);  // it may have carried SA keys
     ++handled;
   }
   if (client_.valid()) {

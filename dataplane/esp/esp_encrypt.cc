@@ -40,7 +40,17 @@ std::unique_ptr<OutboundSa> OutboundSa::create(const SaConfig& config, std::stri
   sa->block_size_ = info.block_size;
   sa->aead_ = info.aead;
   sa->outer_.build(config);
+  sa->prepare_next();
   return sa;
+}
+
+void OutboundSa::prepare_next() {
+  const uint64_t seq = next_sequence_;
+  store_be32(prepared_.aad, spi_);
+  store_be32(prepared_.aad + 4, static_cast<uint32_t>(seq));
+  store_be64(prepared_.iv, seq);
+  store_be32(prepared_.esn_aad, spi_);
+  store_be64(prepared_.esn_aad + 4, seq);
 }
 
 uint32_t OutboundSa::max_inner_length(uint32_t path_mtu) const {
@@ -108,31 +118,31 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
     return Status::no_tailroom;
   }
   uint8_t* head = pkt.prepend(headroom());
-  std::memcpy(trailer, kPadBytes, pad_len);
+  uint8_t* esp = head + outer_.length();
+  const uint64_t seq = next_sequence_++;
+  uint8_t* iv = esp + kEspHeaderOverhead;
+  uint8_t* payload = iv + iv_len_;
+  // On the wire: SPI, sequence number, IV. The cipher takes its AAD and IV
+  // from prepared_, written during the previous packet.
+  store_be64(esp, (static_cast<uint64_t>(spi_) << 32) | static_cast<uint32_t>(seq));
+  store_be64(iv, seq);
+  // Always 16 pattern bytes (a constant-size copy); the trailer and the ICV
+  // overwrite what lies past the padding. The tailroom holds pad + 2 + ICV,
+  // at least 18 bytes.
+  std::memcpy(trailer, kPadBytes, sizeof kPadBytes);
   trailer[pad_len] = static_cast<uint8_t>(pad_len);
   trailer[pad_len + 1] = next_header;
   uint8_t* icv = trailer + pad_len + kTrailerLen;
 
-  uint8_t* esp = head + outer_.length();
-  const uint64_t seq = next_sequence_++;
-  store_be32(esp, spi_);
-  store_be32(esp + 4, static_cast<uint32_t>(seq));
-  uint8_t* iv = esp + kEspHeaderOverhead;
-  uint8_t* payload = iv + iv_len_;
-
   if (aead_) {
-    // RFC 4106 section 3.1: the explicit IV must never repeat for a key; the
-    // 64-bit sequence number never does (we refuse to wrap).
-    store_be64(iv, seq);
+    // RFC 4106 section 3.1: the explicit IV (written above) must never repeat
+    // for a key; the 64-bit sequence number never does (we refuse to wrap).
     if (!esn_) {
-      // The AAD is SPI || sequence number: exactly the ESP header in place.
-      cipher_->aead_seal(thread, iv, esp, kEspHeaderOverhead, payload, payload_len, icv);
+      cipher_->aead_seal(thread, prepared_.iv, prepared_.aad, sizeof prepared_.aad, payload,
+                         payload_len, icv);
     } else {
-      // RFC 4106 section 5: SPI || high 32 bits || low 32 bits.
-      uint8_t aad[12];
-      store_be32(aad, spi_);
-      store_be64(aad + 4, seq);
-      cipher_->aead_seal(thread, iv, aad, sizeof aad, payload, payload_len, icv);
+      cipher_->aead_seal(thread, prepared_.iv, prepared_.esn_aad, sizeof prepared_.esn_aad, payload,
+                         payload_len, icv);
     }
   } else {
     // CBC needs an unpredictable IV (RFC 3602 section 2.3). NIST SP 800-38A
@@ -140,7 +150,6 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
     // IV field and CBC-encrypting it as the first block with a zero IV does
     // exactly that in the same cipher call: the first ciphertext block becomes
     // the IV for the rest.
-    store_be64(iv, seq);
     store_be32(iv + 8, spi_);
     store_be32(iv + 12, 0);
     cipher_->cbc_encrypt(thread, kZeroIv, iv, iv_len_ + payload_len);
@@ -157,6 +166,7 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
     }
   }
   outer_.write(head, esp_len, tos, inner_df, static_cast<uint16_t>(seq));
+  prepare_next();
   return Status::ok;
 }
 

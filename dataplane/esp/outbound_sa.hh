@@ -61,7 +61,18 @@ class OutboundSa {
   Status seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_t next_header, uint8_t tos,
               bool inner_df);
 
+  // The next packet's AAD and IV, prepared one packet ahead: the cipher reads
+  // them with wide loads that cannot be forwarded from fresh stores, so
+  // writing them just before the call would stall it (about 8 ns a packet).
+  void prepare_next();
+  struct alignas(32) Prepared {
+    uint8_t aad[8];       // SPI || low 32 bits (RFC 4106 section 5)
+    uint8_t iv[8];        // the 64-bit sequence number
+    uint8_t esn_aad[12];  // SPI || high 32 bits || low 32 bits
+  };
+
   std::unique_ptr<crypto::CipherSession> cipher_;
+  Prepared prepared_{};
   uint64_t next_sequence_ = 1;
   uint64_t sequence_limit_ = 0;  // the last sequence number that may be sent
   uint32_t spi_ = 0;

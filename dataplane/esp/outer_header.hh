@@ -41,6 +41,9 @@ class OuterHeader {
   Endpoints endpoints_;
   uint8_t bytes_[kMaxLength] = {};
   uint32_t pseudo_sum_ = 0;  // IPv6 pseudo-header addresses, for the UDP checksum
+  // IPv4: the template's checksum sum with TOS, length, ID and flags zero, so
+  // a packet adds its own fields in registers instead of re-reading the header.
+  uint32_t v4_sum_ = 0;
   uint8_t length_ = 0;
   uint8_t version_ = 0;
   bool udp_ = false;
