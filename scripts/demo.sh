@@ -16,3 +16,9 @@ ninja -C "$build"
 echo "== ESP microbenchmarks (quick pass)"
 TRAVERSE_BUILD="$build" BENCH_MIN_TIME=${BENCH_MIN_TIME:-0.03} \
   BENCH_REPETITIONS=${BENCH_REPETITIONS:-1} scripts/bench.sh "$@"
+
+echo "== DPDK gateway in the namespace lab"
+# traverse-dataplane on af_packet vdevs between a road-warrior client (a
+# userspace ESP peer behind NAT) and a protected server: ping and TCP both
+# ways through the tunnel, the capture decrypted by tshark and scapy.
+/usr/bin/python3 tests/lab/dataplane_lab_test.py --build-dir "$build" --scenarios gcm,pmtu

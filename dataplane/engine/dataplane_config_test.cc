@@ -109,3 +109,20 @@ TEST(DataplaneConfig, ErrorsNameFileLineAndKey) {
 
 }  // namespace
 }  // namespace traverse::engine
+
+namespace traverse::engine {
+namespace {
+
+// The example shipped in conf/ must stay valid.
+TEST(DataplaneConfig, ShippedExampleLoads) {
+  const char* source = std::getenv("TRAVERSE_SOURCE_DIR");
+  ASSERT_NE(source, nullptr) << "set TRAVERSE_SOURCE_DIR";
+  std::string error;
+  auto config = load_dataplane_config(std::string(source) + "/conf/dataplane-lab.toml", &error);
+  ASSERT_TRUE(config) << error;
+  EXPECT_EQ(config->sas.size(), 2u);
+  EXPECT_EQ(config->outside.tap, "tv-outside");
+}
+
+}  // namespace
+}  // namespace traverse::engine
