@@ -353,6 +353,12 @@ void ControlThread::service(const std::function<void(const api::Event&)>& post) 
          ++budget) {
       switch (event.kind) {
         case WorkerEvent::Kind::api_event:
+          if (event.event.type == api::EventType::lifetime_hard) {
+            // The owner already stopped using it; now it leaves the table and
+            // its keys are wiped after the grace period.
+            std::string detail;
+            engine_.tables.remove(event.event.spi, event.event.direction, &detail);
+          }
           post(event.event);
           break;
         case WorkerEvent::Kind::neighbor_learned:

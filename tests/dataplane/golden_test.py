@@ -96,6 +96,8 @@ local = "{GW_OUT}"
 remote = "{CLIENT}"
 udp_encap = true
 replay_window = 64
+soft_packets = 2
+hard_packets = 3
 
 [[dataplane.policy]]
 selector = "{CLIENT_INNER}/32"
@@ -206,6 +208,8 @@ def main():
     check(stats["nat_keepalive"] == 1, "NAT keepalive counted and dropped")
     check(stats["ike_to_tap"] == 1, "IKE after the non-ESP marker goes to the exception path")
     check(stats["reassembled"] == 1, "outer fragments reassembled once")
+    check(stats["decrypted"] == 3 and stats["inbound_sas"] == 0,
+          "hard lifetime (3 packets): the third decrypts, then the inbound SA is removed")
 
     # ---- outbound: ESP on the outside, decrypted independently by scapy
     gw_to_client = sa(0x1001, KEY_OUT, SALT_OUT, GW_OUT, CLIENT)
