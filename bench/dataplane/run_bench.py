@@ -197,7 +197,6 @@ class Bench:
         self.io = {}
         self.results = []
         self.issues = []
-        self.secgw = None
         self.verify = {}
 
     # ---- helpers
@@ -316,6 +315,8 @@ class Bench:
         cfg = self.gen_config(direction, size, sas, encap, workers, pcap)
         timeout = self.args.seconds + (30 if sas == 1 else 240)
         run = self.run_dataplane(cfg, timeout)
+        if not self.args.keep and sas > 1:
+            os.remove(cfg)  # 100k SAs: tens of MB each
         case = {"implementation": "traverse", "direction": direction, "size": size,
                 "encap": encap, "sas": sas, "workers": workers}
         if "error" in run:
@@ -545,7 +546,7 @@ class Bench:
     @staticmethod
     def header():
         return (f"{'impl':<11} {'dir':<8} {'size':>5} {'encap':<5} {'SAs':>6} {'W':>1} "
-                f"{'Mpps':>6} {'Gbps':>6} {'cpu':>5} {'Mpps/c':>6} {'ceil/c':>6} "
+                f"{'Mpps':>6} {'Gbps':>6} {'cpu':>7} {'Mpps/c':>6} {'ceil/c':>6} "
                 f"{'frac':>5} {'frac/c':>6} {'load':>5}")
 
     @staticmethod
@@ -556,9 +557,14 @@ class Bench:
         if "error" in c:
             return f"{c['implementation']:<11} {c['direction']:<8} {c['size']:>5} " \
                    f"{c['encap']:<5} {c['sas']:>6} {c['workers']:>1} ERROR {c['error'][:60]}"
+        cpu = f('cpu', '.2f')
+        workers = [v for k, v in sorted((c.get("cpu_threads") or {}).items())
+                   if k.startswith("rte-worker")]
+        if len(workers) > 1:
+            cpu = "+".join(f"{v:.1f}" for v in workers)
         return (f"{c['implementation']:<11} {c['direction']:<8} {c['size']:>5} {c['encap']:<5} "
                 f"{c['sas']:>6} {c['workers']:>1} {f('mpps', '6.3f')} {f('gbps', '6.2f')} "
-                f"{f('cpu', '5.2f')} {f('mpps_per_core', '6.3f')} "
+                f"{cpu:>7} {f('mpps_per_core', '6.3f')} "
                 f"{f('ceiling_mpps_per_core', '6.3f')} {f('fraction_of_ceiling', '5.2f')} "
                 f"{f('fraction_of_ceiling_per_core', '6.2f')} {f('load', '5.1f')}")
 
@@ -727,8 +733,10 @@ class Bench:
         log("")
         log(f"== results (load average {meta['loadavg_start'][0]:.1f} -> "
             f"{meta['loadavg_end'][0]:.1f} on {meta['host_cpus']} CPUs; {meta['minutes']} min)")
-        log("   Mpps: measured packets encrypted/decrypted per second; cpu: cores-worth of CPU")
-        log("   the measuring thread(s) got; /c: per busy core; ceil/c: 1/(io_ns + cipher_ns)")
+        log("   Mpps: packets encrypted/decrypted per second in the measured window; cpu: cores-")
+        log("   worth of CPU the packet thread(s) got (2 workers: worker 0 (all RX) + worker 1);")
+        log("   /c: per busy core (Mpps / cpu); ceil/c: 1 / (io_ns + cipher_ns) per core;")
+        log("   frac: Mpps / raw ceiling; frac/c: per-core rate / per-core ceiling")
         log(self.header())
         order = {"64": 0, "512": 1, "1420": 2, "imix": 3}
         for c in sorted(self.results, key=lambda c: (c["direction"] != "outbound",

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "dataplane/esp/byte_order.hh"
 #include "dataplane/esp/test_packets.hh"
 #include "dataplane/esp/udp_encap.hh"
@@ -39,9 +41,12 @@ std::vector<uint8_t> ipv6_with(uint8_t next, const std::vector<uint8_t>& payload
   return p;
 }
 
+// The view points into the packet, so the packet outlives the call: it stays
+// until the next parse().
 Status parse(const std::vector<uint8_t>& bytes, OuterView* view) {
-  TestPacket pkt(bytes);
-  return parse_outer(pkt.view, 4500, view);
+  static std::optional<TestPacket> packet;
+  packet.emplace(bytes);
+  return parse_outer(packet->view, 4500, view);
 }
 
 TEST(UdpEncap, ClassifiesPayloads) {

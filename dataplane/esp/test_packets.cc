@@ -10,7 +10,9 @@ namespace traverse::esp::testing {
 
 TestPacket::TestPacket(const std::vector<uint8_t>& bytes, uint32_t headroom, uint32_t tailroom)
     : storage(headroom + bytes.size() + tailroom, 0xa5) {
-  std::memcpy(storage.data() + headroom, bytes.data(), bytes.size());
+  if (!bytes.empty()) {  // memcpy from an empty vector's null data() is undefined
+    std::memcpy(storage.data() + headroom, bytes.data(), bytes.size());
+  }
   view = PacketBuffer(storage.data(), static_cast<uint32_t>(storage.size()), headroom,
                       static_cast<uint32_t>(bytes.size()));
 }
