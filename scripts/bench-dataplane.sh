@@ -6,7 +6,9 @@
 # and the targets (PASS/MISS, never fails on a miss); writes
 # BUILD/bench/dataplane_results.json (one object per case),
 # dataplane_summary.json and dataplane_results.png.
-#   --quick   1 SA, 1 worker, 64/512/1420, both directions (~3 minutes)
+#   --quick      1 SA, 1 worker, 64/512/1420, both directions (~3 minutes)
+#   --repeat N   run each measurement N times, keep the median (noisy machines;
+#                multiplies the run time)
 # Other arguments go to bench/dataplane/run_bench.py (--seconds N, --no-secgw,
 # --keep, ...). Environment: TRAVERSE_BUILD (build dir, default build).
 # Needs root (DPDK), dpdk-testpmd, make and a C compiler (ipsec-secgw), scapy
