@@ -116,7 +116,11 @@ void Worker::classify_outside(rte_mbuf* m) {
         handoff(entry->owner, m, HandoffKind::decrypt, outer.spi);
         return;
       }
-      decrypt(m, entry);
+      // The parse trimmed link padding from its view; the mbuf follows, so
+      // decrypt's view of it is the same packet.
+      rte_pktmbuf_trim(
+          m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - kEthernetLen - view.length()));
+      decrypt(m, entry, &outer);
       return;
     }
     case esp::Status::nat_keepalive:
@@ -185,7 +189,7 @@ rte_mbuf* Worker::reassemble(rte_mbuf* m, uint8_t version) {
   return whole;
 }
 
-void Worker::decrypt(rte_mbuf* m, InboundEntry* entry) {
+void Worker::decrypt(rte_mbuf* m, InboundEntry* entry, const esp::OuterView* parsed) {
   if ((entry->flags & kHardReached) != 0) {
     SaStats::bump(entry->stats.drops);
     drop(m, WorkerCounter::sa_hard_expired);
@@ -193,7 +197,12 @@ void Worker::decrypt(rte_mbuf* m, InboundEntry* entry) {
   }
   esp::PacketBuffer view = l3_view(m);
   esp::OuterView outer;
-  esp::Status status = esp::parse_outer(view, esp::kNatTraversalPort, &outer);
+  esp::Status status = esp::Status::ok;
+  if (parsed != nullptr) {
+    outer = *parsed;  // its pointers are into this mbuf's data, still valid
+  } else {
+    status = esp::parse_outer(view, esp::kNatTraversalPort, &outer);
+  }
   esp::DecryptResult result;
   if (status == esp::Status::ok) {
     status = entry->sa->decrypt(crypto_, view, outer, &result);

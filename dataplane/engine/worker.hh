@@ -54,7 +54,9 @@ class Worker {
   // inbound_path.cc: outside port -> decrypt -> inside port
   void receive_outside(rte_mbuf** pkts, uint16_t n);
   void classify_outside(rte_mbuf* m);
-  void decrypt(rte_mbuf* m, InboundEntry* entry);
+  // `outer` is the classifier's parse when it has one; handed-over packets
+  // (another worker classified them) are parsed again here.
+  void decrypt(rte_mbuf* m, InboundEntry* entry, const esp::OuterView* outer = nullptr);
   void handle_icmp_error(rte_mbuf* m, uint32_t l3_offset);
   rte_mbuf* reassemble(rte_mbuf* m, uint8_t version);
 
