@@ -13,11 +13,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libasio-dev nlohmann-json3-dev
   libtomlplusplus-dev libpcap-dev
   # tests: independent implementations and published vectors
-  python3 python3-scapy python3-cryptography-vectors python3-matplotlib
+  python3 python3-scapy python3-cryptography python3-cryptography-vectors python3-matplotlib
+  openssl
   tshark tcpdump
   # namespace lab and peers
   iproute2 iputils-ping nftables strongswan strongswan-swanctl
-  libcharon-extra-plugins tinyproxy squid
+  libcharon-extra-plugins libstrongswan-standard-plugins tinyproxy squid
 )
 
 missing=()

@@ -44,7 +44,8 @@ class Secret {
   Secret clone() const { return Secret(view()); }
 
   void wipe() {
-    if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
+    if (!bytes_.empty())
+      OPENSSL_cleanse(bytes_.data(), bytes_.size());
     bytes_.clear();
   }
   void resize(std::size_t size) {

@@ -2,6 +2,7 @@
 // an error, never both. The control plane returns these instead of throwing.
 #pragma once
 
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -21,6 +22,9 @@ class Expected {
  public:
   Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
   Expected(Unexpected<E> u) : state_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
+  // unexpected("text") carries a const char*: accept any error convertible to E.
+  template <typename G, typename = std::enable_if_t<std::is_convertible_v<G, E>>>
+  Expected(Unexpected<G> u) : state_(std::in_place_index<1>, E(std::move(u.error))) {}  // NOLINT
 
   bool has_value() const { return state_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -43,6 +47,8 @@ class Expected<void, E> {
  public:
   Expected() = default;
   Expected(Unexpected<E> u) : ok_(false), error_(std::move(u.error)) {}  // NOLINT: implicit
+  template <typename G, typename = std::enable_if_t<std::is_convertible_v<G, E>>>
+  Expected(Unexpected<G> u) : ok_(false), error_(E(std::move(u.error))) {}  // NOLINT: implicit
   bool has_value() const { return ok_; }
   explicit operator bool() const { return ok_; }
   const E& error() const { return error_; }

@@ -23,7 +23,7 @@ enum class MessageType : uint16_t {
   sa_update = 3,      // SaRecord: new peer address/port, lifetimes, MTU
   sa_delete = 4,      // SaRef
   policy_add = 5,     // PolicyRecord
-  policy_delete = 6,  // PolicyRecord (match on selector)
+  policy_delete = 6,  // PolicyRecord: selector; spi != 0 removes it only while it maps to spi
   counters_get = 7,   // CountersQuery -> counters_reply pages or one sa_counters_reply
   sa_list = 8,        // ListQuery: enumerate installed SAs (reconcile after restart)
   // Replies and events (dataplane -> control).

@@ -228,7 +228,7 @@ void ControlThread::handle(const api::Message& request, api::ReplySink& out) {
       Prefix selector{from_api(p.selector), p.selector.prefix_len};
       status = request.header.type == api::MessageType::policy_add
                    ? engine_.tables.add_policy(selector, p.spi, &detail)
-                   : engine_.tables.remove_policy(selector, &detail);
+                   : engine_.tables.remove_policy(selector, p.spi, &detail);
       break;
     }
     case api::MessageType::counters_get:
@@ -316,6 +316,18 @@ std::vector<std::pair<std::string, uint64_t>> ControlThread::counter_snapshot() 
     all.emplace_back(std::string(names[p]) + "_opackets", stats.opackets);
     all.emplace_back(std::string(names[p]) + "_imissed", stats.imissed);
     all.emplace_back(std::string(names[p]) + "_ierrors", stats.ierrors);
+  }
+  for (int p = 0; p < kPortCount; ++p) {
+    // Next-hop resolution, so an operator can see why packets wait or drop.
+    const NeighborCounters& n = engine_.ports[p].neighbors->counters();
+    const std::string prefix = std::string(names[p]) + "_neighbor_";
+    all.emplace_back(prefix + "added", n.added);
+    all.emplace_back(prefix + "changed", n.changed);
+    all.emplace_back(prefix + "not_requested", n.not_requested);
+    all.emplace_back(prefix + "invalid", n.invalid);
+    all.emplace_back(prefix + "table_full", n.table_full);
+    all.emplace_back(prefix + "solicited", n.solicited);
+    all.emplace_back(prefix + "expired", n.expired);
   }
   all.emplace_back("pmtu_icmp_rejected_by_control", pmtu_rejected_);
   all.emplace_back("inbound_sas", engine_.tables.inbound_count());

@@ -279,7 +279,7 @@ void Worker::decrypt(rte_mbuf* m, InboundEntry* entry, const esp::OuterView* par
   }
   const uint8_t* dst = inner + (result.inner_version == 4 ? 16 : 24);
   if (!set_ethernet(kInside, m, result.inner_version, dst)) {
-    drop(m, WorkerCounter::neighbor_unresolved);
+    hold_for_neighbor(kInside, m, result.inner_version, dst);
     return;
   }
   send(kInside, m);

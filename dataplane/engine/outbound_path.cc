@@ -125,12 +125,12 @@ void Worker::encrypt(rte_mbuf* m, OutboundEntry* entry) {
 }
 
 void Worker::encrypt_one(rte_mbuf* m, OutboundEntry* entry) {
-  // Resolve first: a packet that cannot leave must not spend a sequence number.
+  // An unresolved peer (first packet after a move, or an expired entry):
+  // encrypt anyway and park the ESP packet until ARP/ND answers. The SA entry
+  // may be retired while a packet waits, so only finished packets are held.
   rte_ether_addr next_hop;
-  if (!resolve(kOutside, entry->remote.version, entry->remote.bytes.data(), &next_hop)) {
-    drop(m, WorkerCounter::neighbor_unresolved);
-    return;
-  }
+  const bool resolved =
+      resolve(kOutside, entry->remote.version, entry->remote.bytes.data(), &next_hop);
   esp::PacketBuffer view(static_cast<uint8_t*>(m->buf_addr), m->buf_len, m->data_off,
                          rte_pktmbuf_data_len(m));
   const uint32_t inner_length = view.length();
@@ -150,6 +150,10 @@ void Worker::encrypt_one(rte_mbuf* m, OutboundEntry* entry) {
   m->pkt_len = view.length();
   counters_.add(WorkerCounter::encrypted);
   account(entry, inner_length);
+  if (!resolved) {
+    hold_for_neighbor(kOutside, m, entry->remote.version, entry->remote.bytes.data());
+    return;
+  }
   if (!write_ethernet(kOutside, m, entry->remote.version, next_hop)) {
     drop(m, esp::Status::no_headroom);
     return;

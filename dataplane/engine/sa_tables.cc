@@ -224,7 +224,8 @@ api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, std:
   return api::ReplyStatus::ok;
 }
 
-api::ReplyStatus SaTables::remove_policy(const Prefix& selector, std::string* detail) {
+api::ReplyStatus SaTables::remove_policy(const Prefix& selector, uint32_t spi,
+                                         std::string* detail) {
   PrefixKey key{selector.address.version, selector.length, selector.address.bytes};
   auto it = policies_.find(key);
   if (it == policies_.end()) {
@@ -232,6 +233,10 @@ api::ReplyStatus SaTables::remove_policy(const Prefix& selector, std::string* de
     return api::ReplyStatus::unknown_sa;
   }
   const uint32_t slot = it->second;
+  if (spi != 0 && outbound_slot(spi) != static_cast<int32_t>(slot)) {
+    *detail = "the policy now belongs to another SA";
+    return api::ReplyStatus::unknown_sa;
+  }
   policies_.erase(it);
   if (is_host_prefix(selector)) {
     const ExactKey exact = exact_key(selector.address.version, selector.address.bytes.data());

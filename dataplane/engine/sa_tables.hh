@@ -54,7 +54,9 @@ class SaTables {
                                 std::string* detail);
   api::ReplyStatus remove(uint32_t spi, api::Direction direction, std::string* detail);
   api::ReplyStatus add_policy(const Prefix& selector, uint32_t spi, std::string* detail);
-  api::ReplyStatus remove_policy(const Prefix& selector, std::string* detail);
+  // With `spi` != 0 the policy is removed only while it still points to that
+  // SA: a rekey's new SA takes the selector over before the old one goes.
+  api::ReplyStatus remove_policy(const Prefix& selector, uint32_t spi, std::string* detail);
   // Frees what was retired and whose grace period is over.
   void reclaim();
   // Outbound slot of an SPI (control-side index), or -1.

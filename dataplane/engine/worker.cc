@@ -27,6 +27,9 @@ Worker::Worker(Engine& engine, uint16_t index)
 }
 
 Worker::~Worker() {
+  for (uint32_t i = 0; i < held_count_; ++i) {
+    rte_pktmbuf_free(held_[i].m);
+  }
   auto* row = static_cast<rte_ip_frag_death_row*>(death_row_);
   rte_ip_frag_free_death_row(row, 0);
   delete row;
@@ -47,6 +50,9 @@ void Worker::run() {
 
 void Worker::poll_once() {
   now_ = rte_rdtsc();
+  if (held_count_ != 0) {
+    retry_held();
+  }
   rte_mbuf* pkts[kBurst];
   const PortRuntime& outside = engine_.ports[kOutside];
   const PortRuntime& inside = engine_.ports[kInside];

@@ -19,6 +19,18 @@ namespace traverse::engine {
 
 inline constexpr uint16_t kBurst = 32;
 
+// A decrypted packet parked until its next hop's MAC is known, as a kernel
+// queues a few packets per unresolved neighbour instead of dropping the
+// first packets of every new flow.
+struct HeldPacket {
+  rte_mbuf* m;
+  uint64_t deadline;  // TSC; dropped as neighbor_unresolved after it
+  uint8_t port;
+  uint8_t version;
+  uint8_t dst[16];
+};
+inline constexpr uint32_t kHoldCapacity = 64;
+
 // Packets waiting to be sent on one queue; flushed once per loop.
 struct TxBuffer {
   uint16_t count = 0;
@@ -48,6 +60,10 @@ class Worker {
   bool resolve(PortIndex port, uint8_t version, const uint8_t* dst, rte_ether_addr* mac);
   bool write_ethernet(PortIndex port, rte_mbuf* m, uint8_t version, const rte_ether_addr& mac);
   void post(const WorkerEvent& event);
+  // neighbor_hold.cc: park a packet whose next hop is being resolved; retry
+  // parked packets (each loop while any are parked, lookups only).
+  void hold_for_neighbor(PortIndex port, rte_mbuf* m, uint8_t version, const uint8_t* dst);
+  void retry_held();
   void post_sa_event(api::EventType type, api::Direction direction, uint32_t spi, uint64_t cookie,
                      uint32_t value);
 
@@ -89,6 +105,8 @@ class Worker {
   void* death_row_ = nullptr;      // rte_ip_frag_death_row, kept opaque here
   uint64_t now_ = 0;               // TSC at the start of this loop iteration
   ops::RateLimiter icmp_limiter_;  // ICMP "too big" per SA (keyed by SPI)
+  HeldPacket held_[kHoldCapacity];
+  uint32_t held_count_ = 0;
 };
 
 }  // namespace traverse::engine

@@ -34,6 +34,8 @@ namespace traverse::engine {
   X(unsupported_ethertype)              \
   X(malformed_l3)                       \
   X(neighbor_unresolved)                \
+  X(neighbor_held)                      \
+  X(neighbor_hold_full)                 \
   X(ttl_expired)                        \
   X(reassembled)                        \
   X(reassembly_pending)                 \

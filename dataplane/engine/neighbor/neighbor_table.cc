@@ -99,7 +99,11 @@ void NeighborCache::drop_pending(const esp::IpAddress& ip) {
 
 void NeighborCache::drop_timed_out_pending(uint64_t now) {
   const uint64_t timeout = ticks(config_.pending_timeout_ms);
-  std::erase_if(pending_, [&](const Pending& p) { return now - p.last_sent >= timeout; });
+  // Callers pass the time their loop started; a solicitation sent later in
+  // that loop has a newer stamp and must not look billions of ticks old.
+  std::erase_if(pending_, [&](const Pending& p) {
+    return now > p.last_sent && now - p.last_sent >= timeout;
+  });
 }
 
 LearnResult NeighborCache::learn(const esp::IpAddress& ip, const uint8_t mac[6], uint64_t now) {

@@ -1,0 +1,53 @@
+// The IPsec backend of the gateway: child SAs and policies go to
+// traverse-dataplane through the API rings (dataplane/api). Reconnects when
+// the dataplane restarts and reports it, so the IKE side can re-install
+// everything. Blocking calls with a short timeout; the event loop's thread only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "control/ike/sa/ipsec_backend.hh"
+#include "dataplane/api/client.hh"
+
+namespace traverse::gateway {
+
+class DataplaneIpsec final : public ike::IpsecBackend {
+ public:
+  explicit DataplaneIpsec(std::string socket_path);
+
+  // Connects if not connected; true when a (new) dataplane answered hello.
+  // `restarted` tells whether this is a different dataplane than before.
+  bool ensure_connected(std::chrono::milliseconds timeout, bool* restarted);
+
+  Expected<void, std::string> add_sa(const ike::ChildSaInstall& sa) override;
+  Expected<void, std::string> update_sa(uint32_t spi, bool inbound, const ike::Endpoint& local,
+                                        const ike::Endpoint& remote, bool udp_encap) override;
+  Expected<void, std::string> delete_sa(uint32_t spi, bool inbound) override;
+  Expected<void, std::string> add_policy(const ike::TsRange& selector, uint32_t spi) override;
+  Expected<void, std::string> delete_policy(const ike::TsRange& selector, uint32_t spi) override;
+  std::optional<ike::ChildSaCounters> counters(uint32_t spi, bool inbound) override;
+  bool connected() const override { return client_.connected(); }
+
+  // Removes every SA a control plane installed (cookie != 0): after our own
+  // restart their keys and IKE SAs are gone, so the peers reconnect. Static
+  // SAs from the dataplane's own configuration (cookie 0) stay.
+  std::size_t remove_orphans();
+  api::CountersResult global_counters() { return client_.counters(); }
+  pid_t dataplane_pid() const { return client_.dataplane_pid(); }
+  // Drains dataplane events into `on_event`.
+  void poll_events(const std::function<void(const api::Event&)>& on_event);
+
+ private:
+  Expected<void, std::string> check(const api::CallResult& r, const char* what);
+  std::string path_;
+  api::ApiClient client_;
+  pid_t last_pid_ = 0;
+  // Last SaRecord sent per SA, so update_sa can resend it with a new peer.
+  std::map<std::pair<uint32_t, bool>, api::SaRecord> installed_;
+};
+
+}  // namespace traverse::gateway

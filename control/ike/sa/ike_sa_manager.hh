@@ -1,0 +1,121 @@
+// All IKE SAs of a process: dispatches datagrams to them by SPI, answers what
+// no SA owns (INVALID_IKE_SPI is not sent: RFC 7296 2.21 lets us stay
+// silent), enforces the half-open and per-source limits and COOKIE challenges
+// (RFC 7296 2.6), drives timers, and routes dataplane events to their SA.
+// Single-threaded: the event loop calls everything.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "control/ike/bytes.hh"
+#include "control/ike/sa/ike_host.hh"
+#include "control/ike/sa/ike_sa.hh"
+#include "control/ike/sa/peer_config.hh"
+
+namespace traverse::ike {
+
+// Named event counters for operators (traversectl counters).
+class IkeCounters {
+ public:
+  void add(const std::string& name, uint64_t n = 1) { values_[name] += n; }
+  uint64_t get(const std::string& name) const {
+    auto it = values_.find(name);
+    return it == values_.end() ? 0 : it->second;
+  }
+  const std::map<std::string, uint64_t>& all() const { return values_; }
+
+ private:
+  std::map<std::string, uint64_t> values_;
+};
+
+class IkeSaManager {
+ public:
+  IkeSaManager(IkeHost& host, IkeSettings settings);
+  ~IkeSaManager();
+
+  // Every IKE datagram the transports receive (non-ESP marker removed).
+  void on_datagram(const Endpoint& local, const Endpoint& remote, ByteView datagram);
+  void tick(TimePoint now);
+
+  // Starts an IKE SA to config.remote; returns its id.
+  uint64_t initiate(std::shared_ptr<const PeerConfig> config, const Endpoint& local);
+
+  // Dataplane events, identified by the child SA's inbound or outbound SPI.
+  void on_child_soft_lifetime(uint32_t spi, bool inbound);
+  void on_child_hard_lifetime(uint32_t spi, bool inbound);
+  void on_peer_address_changed(uint32_t inbound_spi, const Endpoint& remote);
+  void on_dataplane_restarted();
+
+  // Operator actions; false when no such SA.
+  bool terminate_ike(uint64_t id);
+  bool terminate_child(uint64_t child_id);
+  std::size_t terminate_peer(const std::string& remote_id);
+  bool rekey_ike(uint64_t id);
+  bool rekey_child(uint64_t child_id);
+  void shutdown();  // deletes every SA (sends deletes, removes from the dataplane)
+
+  IkeSa* find(uint64_t id);
+  IkeSa* find_by_child(uint64_t child_id);
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [id, sa] : by_id_)
+      f(*sa);
+  }
+  std::size_t ike_sa_count() const { return by_id_.size(); }
+  std::size_t child_sa_count() const;
+  std::size_t half_open_count() const { return half_open_ids_.size(); }
+
+  IkeHost& host() { return host_; }
+  const IkeSettings& settings() const { return settings_; }
+  IkeCounters& counters() { return counters_; }
+
+  // --- for IkeSa ---
+  uint64_t allocate_ike_spi();
+  uint32_t allocate_child_spi();
+  uint64_t next_child_id() { return ++last_child_id_; }
+  void register_child(uint32_t spi_in, uint64_t ike_id) { child_owner_[spi_in] = ike_id; }
+  void unregister_child(uint32_t spi_in) { child_owner_.erase(spi_in); }
+  // A rekeyed IKE SA: the successor, registered under its own SPI.
+  IkeSa& create_successor(Role role, const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
+                          uint64_t spi_r);
+  void half_open_done(const IkeSa& sa);  // left the half-open state
+  // When an initiator learns the responder's SPI, nothing changes (indexed by ours).
+
+ private:
+  void on_init_request(const Endpoint& local, const Endpoint& remote, const Message& request,
+                       ByteView datagram);
+  bool cookie_required(const Endpoint& remote) const;
+  Bytes make_cookie(ByteView nonce, const Endpoint& remote, uint64_t spi_i) const;
+  bool cookie_valid(ByteView cookie, ByteView nonce, const Endpoint& remote, uint64_t spi_i) const;
+  void send_plain_notify(const Endpoint& local, const Endpoint& remote, const Header& request,
+                         uint16_t notify, ByteView data);
+  void reap(TimePoint now);
+  IkeSa* by_local_spi(uint64_t spi);
+
+  IkeHost& host_;
+  IkeSettings settings_;
+  IkeCounters counters_;
+  std::map<uint64_t, std::unique_ptr<IkeSa>> by_id_;
+  std::unordered_map<uint64_t, IkeSa*> by_spi_;  // our SPI -> SA
+  // Responder: IKE_SA_INIT retransmissions find their half-open SA by the
+  // initiator's SPI and address.
+  std::map<std::pair<std::string, uint64_t>, uint64_t> init_index_;
+  std::map<std::string, std::size_t> half_open_per_source_;
+  std::map<uint64_t, std::string> half_open_ids_;       // IKE SA id -> source key
+  std::unordered_map<uint32_t, uint64_t> child_owner_;  // inbound SPI -> IKE SA id
+  uint64_t last_id_ = 0;
+  uint64_t last_child_id_ = 0;
+  std::array<uint8_t, 32> cookie_secret_{};
+  std::array<uint8_t, 32> previous_cookie_secret_{};
+  uint8_t cookie_secret_version_ = 0;
+  TimePoint cookie_secret_changed_{};
+};
+
+}  // namespace traverse::ike
