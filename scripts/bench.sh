@@ -16,6 +16,14 @@ repetitions=${BENCH_REPETITIONS:-3}
 filter=${BENCH_FILTER:-.}
 
 [ -f "$build/build.ninja" ] || meson setup "$build"
+# --ike: the IKE setup-rate benchmark (Traverse and strongSwan as responders,
+# side by side) instead of the ESP microbenchmark. --ike --quick for a short run.
+if [ "${1:-}" = "--ike" ]; then
+  shift
+  ninja -C "$build" bench/ike/traverse-ike-load control/traverse-control \
+    dataplane/engine/traverse-dataplane
+  exec /usr/bin/python3 bench/ike/run_setup_bench.py --build-dir "$build" "$@"
+fi
 ninja -C "$build" bench/esp_bench
 
 out="$build/bench"

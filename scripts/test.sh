@@ -40,4 +40,24 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
   meson test -C "$asan" --no-rebuild --num-processes "$jobs" --print-errorlogs --suite unit \
   --timeout-multiplier 4
 
+echo "== fuzz (clang-14 + libFuzzer, ${TRAVERSE_FUZZ_SECONDS:-20} s per target)"
+# A short run of every fuzzer from its kept corpus: the parsers must survive
+# new inputs, not only the ones committed. New finds go to a scratch dir.
+fuzz=${TRAVERSE_FUZZ_BUILD:-build-fuzz}
+[ -f "$fuzz/build.ninja" ] || CXX=clang++-14 meson setup "$fuzz" --buildtype=debugoptimized \
+  -Dnative=false >/dev/null
+fuzzers=(
+  "dataplane/api/validate_fuzz dataplane/api/fuzz_corpus"
+  "control/ike/message/ike_message_fuzz control/ike/message/fuzz_corpus/message"
+  "control/ike/message/ike_fragment_fuzz control/ike/message/fuzz_corpus/fragment"
+)
+for entry in "${fuzzers[@]}"; do
+  read -r target corpus <<<"$entry"
+  ninja -C "$fuzz" -j "$jobs" "$target"
+  scratch=$(mktemp -d)
+  "$fuzz/$target" -max_total_time="${TRAVERSE_FUZZ_SECONDS:-20}" -max_len=4096 \
+    -print_final_stats=1 "$scratch" "$corpus" 2>&1 | tail -n 3
+  rm -rf "$scratch"
+done
+
 echo "== all tests passed"

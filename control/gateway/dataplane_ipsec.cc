@@ -63,6 +63,9 @@ bool DataplaneIpsec::ensure_connected(std::chrono::milliseconds timeout, bool* r
     client_.disconnect();
     return false;
   }
+  // hello's value is the SA table size; inbound slots are SPI & (size - 1).
+  const uint32_t size = hello.reply.value;
+  slot_mask_ = size != 0 && (size & (size - 1)) == 0 ? size - 1 : 0;
   *restarted = last_pid_ != 0;
   last_pid_ = client_.dataplane_pid();
   installed_.clear();

@@ -31,6 +31,7 @@ class DataplaneIpsec final : public ike::IpsecBackend {
   Expected<void, std::string> delete_policy(const ike::TsRange& selector, uint32_t spi) override;
   std::optional<ike::ChildSaCounters> counters(uint32_t spi, bool inbound) override;
   bool connected() const override { return client_.connected(); }
+  uint32_t spi_slot_mask() const override { return slot_mask_; }
 
   // Removes every SA a control plane installed (cookie != 0): after our own
   // restart their keys and IKE SAs are gone, so the peers reconnect. Static
@@ -46,6 +47,7 @@ class DataplaneIpsec final : public ike::IpsecBackend {
   std::string path_;
   api::ApiClient client_;
   pid_t last_pid_ = 0;
+  uint32_t slot_mask_ = 0;  // the dataplane's inbound table size - 1 (a power of two)
   // Last SaRecord sent per SA, so update_sa can resend it with a new peer.
   std::map<std::pair<uint32_t, bool>, api::SaRecord> installed_;
 };

@@ -1,3 +1,6 @@
+// rte_lpm_rcu_qsbr_add is still marked experimental in DPDK 22.11.
+#define ALLOW_EXPERIMENTAL_API 1
+
 #include "dataplane/engine/sa_tables.hh"
 
 #include <rte_errno.h>
@@ -7,6 +10,7 @@
 #include <rte_lpm6.h>
 #include <rte_rcu_qsbr.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace traverse::engine {
@@ -82,9 +86,49 @@ bool SaTables::init(uint32_t max_sas, rte_rcu_qsbr* rcu, std::string* error) {
       return false;
     }
   }
+  // IPv4 prefixes live in one LPM updated in place: rte_lpm supports one
+  // writer with lock-free readers, and RCU reclaims its tbl8 groups. Building
+  // a fresh table per change (as for IPv6) would allocate and later free its
+  // 64 MiB tbl24 each time, stalling the control thread for seconds without
+  // hugepages.
+  rte_lpm_config c4{};
+  c4.max_rules = std::max<uint32_t>(1024, capacity_);
+  c4.number_tbl8s = 4096;
+  rte_lpm* lpm4 = rte_lpm_create("traverse_lpm4", 0, &c4);
+  if (lpm4 == nullptr) {
+    *error = std::string("cannot create the IPv4 prefix policy table: ") + rte_strerror(rte_errno);
+    return false;
+  }
+  if (rcu_ != nullptr) {
+    rte_lpm_rcu_config lpm_rcu{};
+    lpm_rcu.v = rcu_;
+    lpm_rcu.mode = RTE_LPM_QSBR_MODE_DQ;
+    if (rte_lpm_rcu_qsbr_add(lpm4, &lpm_rcu) != 0) {
+      rte_lpm_free(lpm4);
+      *error = "cannot attach RCU to the IPv4 prefix policy table";
+      return false;
+    }
+  }
+  lpm4_.store(lpm4, std::memory_order_release);
   std::string detail;
-  if (!rebuild_prefix_tables(&detail)) {
+  if (!rebuild_v6_table(&detail)) {
     *error = detail;
+    return false;
+  }
+  return true;
+}
+
+bool SaTables::update_prefix(const PrefixKey& key, uint32_t slot, bool add, std::string* detail) {
+  if (key.version == 6) {
+    return rebuild_v6_table(detail);
+  }
+  uint32_t address;
+  std::memcpy(&address, key.bytes.data(), 4);
+  rte_lpm* lpm4 = lpm4_.load(std::memory_order_relaxed);
+  const int rc = add ? rte_lpm_add(lpm4, rte_be_to_cpu_32(address), key.length, slot)
+                     : rte_lpm_delete(lpm4, rte_be_to_cpu_32(address), key.length);
+  if (rc != 0) {
+    *detail = add ? "IPv4 prefix policy table is full" : "IPv4 prefix not in the LPM table";
     return false;
   }
   return true;
@@ -213,7 +257,7 @@ api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, std:
       *detail = "policy hash is full";
       return api::ReplyStatus::table_full;
     }
-  } else if (!rebuild_prefix_tables(detail)) {
+  } else if (!update_prefix(key, static_cast<uint32_t>(slot), true, detail)) {
     policies_.erase(key);
     unref_slot(static_cast<uint32_t>(slot));
     return api::ReplyStatus::table_full;
@@ -242,59 +286,42 @@ api::ReplyStatus SaTables::remove_policy(const Prefix& selector, uint32_t spi,
     const ExactKey exact = exact_key(selector.address.version, selector.address.bytes.data());
     rte_hash_del_key(exact_, &exact);  // RCU-deferred free of the key slot
   } else {
-    rebuild_prefix_tables(detail);
+    update_prefix(key, 0, false, detail);
   }
   unref_slot(slot);
   return api::ReplyStatus::ok;
 }
 
-bool SaTables::rebuild_prefix_tables(std::string* detail) {
-  // Prefix policies change rarely (per tunnel set-up, not per packet); a fresh
-  // table swapped in whole keeps readers consistent without LPM write locks.
+bool SaTables::rebuild_v6_table(std::string* detail) {
+  // rte_lpm6 has no RCU support for concurrent readers, so IPv6 prefix
+  // policies (rare: per site-to-site tunnel) get a fresh table swapped in.
   ++generation_;
-  uint32_t v4_rules = 16;
   uint32_t v6_rules = 16;
   for (const auto& [key, slot] : policies_) {
-    if (key.length != (key.version == 4 ? 32 : 128)) {
-      ++(key.version == 4 ? v4_rules : v6_rules);
+    if (key.version == 6 && key.length != 128) {
+      ++v6_rules;
     }
   }
-  const std::string suffix = std::to_string(generation_);
-  rte_lpm_config c4{};
-  c4.max_rules = v4_rules;
-  c4.number_tbl8s = 256;
-  rte_lpm* lpm4 = rte_lpm_create(("traverse_lpm4_" + suffix).c_str(), 0, &c4);
   rte_lpm6_config c6{};
   c6.max_rules = v6_rules;
   c6.number_tbl8s = 1024;
-  rte_lpm6* lpm6 = rte_lpm6_create(("traverse_lpm6_" + suffix).c_str(), 0, &c6);
-  if (lpm4 == nullptr || lpm6 == nullptr) {
-    rte_lpm_free(lpm4);
-    rte_lpm6_free(lpm6);
-    *detail = std::string("cannot build the prefix policy tables: ") + rte_strerror(rte_errno);
+  rte_lpm6* lpm6 =
+      rte_lpm6_create(("traverse_lpm6_" + std::to_string(generation_)).c_str(), 0, &c6);
+  if (lpm6 == nullptr) {
+    *detail = std::string("cannot build the IPv6 prefix policy table: ") + rte_strerror(rte_errno);
     return false;
   }
   for (const auto& [key, slot] : policies_) {
-    if (key.length == (key.version == 4 ? 32 : 128)) {
-      continue;  // in the exact-match hash
+    if (key.version != 6 || key.length == 128) {
+      continue;  // IPv4, or in the exact-match hash
     }
-    int rc = 0;
-    if (key.version == 4) {
-      uint32_t address;
-      std::memcpy(&address, key.bytes.data(), 4);
-      rc = rte_lpm_add(lpm4, rte_be_to_cpu_32(address), key.length, slot);
-    } else {
-      rc = rte_lpm6_add(lpm6, key.bytes.data(), key.length, slot);
-    }
-    if (rc != 0) {
-      rte_lpm_free(lpm4);
+    if (rte_lpm6_add(lpm6, key.bytes.data(), key.length, slot) != 0) {
       rte_lpm6_free(lpm6);
-      *detail = "prefix policy table is full";
+      *detail = "IPv6 prefix policy table is full";
       return false;
     }
   }
   Retired old{};
-  old.lpm4 = lpm4_.exchange(lpm4, std::memory_order_acq_rel);
   old.lpm6 = lpm6_.exchange(lpm6, std::memory_order_acq_rel);
   retire(std::move(old));
   return true;

@@ -1,7 +1,8 @@
 // SA and policy tables. Workers read them lock-free: inbound SAs in an array
 // indexed by the low bits of the SPI (O(1), full SPI checked), outbound SAs in
 // an array of slots, policies by exact Office Mode address (rte_hash) and by
-// traffic-selector prefix (rte_lpm/rte_lpm6, rebuilt and swapped on change).
+// traffic-selector prefix (rte_lpm updated in place under RCU; rte_lpm6 rebuilt
+// and swapped on change).
 // Only the control thread writes; removed entries are freed after an RCU
 // grace period (workers report quiescent states once per poll loop).
 #pragma once
@@ -86,7 +87,7 @@ class SaTables {
     rte_lpm6* lpm6 = nullptr;
   };
   void retire(Retired item);
-  bool rebuild_prefix_tables(std::string* detail);
+  bool rebuild_v6_table(std::string* detail);
   void unref_slot(uint32_t slot);
 
   uint32_t capacity_ = 0;
@@ -110,6 +111,8 @@ class SaTables {
     std::array<uint8_t, 16> bytes;
     auto operator<=>(const PrefixKey&) const = default;
   };
+  // IPv4: in place in the RCU-protected LPM; IPv6: rebuild and swap.
+  bool update_prefix(const PrefixKey& key, uint32_t slot, bool add, std::string* detail);
   std::map<PrefixKey, uint32_t> policies_;  // selector -> slot
   std::vector<Retired> retired_;
 };

@@ -108,7 +108,11 @@ TEST(FuzzCorpus, SeedsAreValidAndCurrent) {
     SCOPED_TRACE(entry.path().string());
     const Bytes data = read_file(entry.path());
     const auto check = fuzzing::check_message(data);
-    EXPECT_TRUE(check.parsed) << parse_message(data).error().describe();
+    // Named seeds are real messages and must parse; inputs the fuzzer added
+    // (hash names) may be malformed on purpose, but must keep the properties.
+    if (entry.path().extension() == ".bin") {
+      EXPECT_TRUE(check.parsed) << parse_message(data).error().describe();
+    }
     EXPECT_TRUE(check.violation.empty()) << check.violation;
     ++messages;
   }
@@ -118,7 +122,9 @@ TEST(FuzzCorpus, SeedsAreValidAndCurrent) {
   for (const auto& entry : fs::directory_iterator(dir / "fragment")) {
     SCOPED_TRACE(entry.path().string());
     const auto check = fuzzing::check_fragment_sequence(read_file(entry.path()));
-    EXPECT_GE(check.completed, 1u);
+    if (entry.path().extension() == ".bin") {
+      EXPECT_GE(check.completed, 1u);  // each named seed reassembles a message
+    }
     EXPECT_TRUE(check.violation.empty()) << check.violation;
     ++sequences;
   }

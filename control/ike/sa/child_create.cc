@@ -43,6 +43,11 @@ void IkeSa::send_create_child(ExchangeKind kind, uint64_t rekeyed_child) {
   }
   auto groups = dh_groups(config_->esp_proposals);
   const bool pfs = !groups.empty();
+  // The KE goes with the group the peer asked for before, if we offer it.
+  uint16_t group = pfs ? groups.front() : 0;
+  if (child_pfs_group_ != 0 &&
+      std::find(groups.begin(), groups.end(), child_pfs_group_) != groups.end())
+    group = child_pfs_group_;
   offer_child(&out, &pending, pfs);
   if (old != nullptr) {
     // A rekey keeps the selectors of the SA it replaces.
@@ -60,16 +65,15 @@ void IkeSa::send_create_child(ExchangeKind kind, uint64_t rekeyed_child) {
   out.insert(out.begin() + static_cast<long>(at),
              make_payload(PayloadType::nonce, NoncePayload{pending.nonce}));
   if (pfs) {
-    pending.ke = KeyExchange::generate(groups.front());
+    pending.ke = KeyExchange::generate(group);
     if (!pending.ke) {
       log(LogLevel::error, "cannot generate a PFS key");
       if (old != nullptr)
         old->state = ChildState::installed;
       return;
     }
-    out.insert(
-        out.begin() + static_cast<long>(at + 1),
-        make_payload(PayloadType::ke, KePayload{groups.front(), pending.ke->public_value()}));
+    out.insert(out.begin() + static_cast<long>(at + 1),
+               make_payload(PayloadType::ke, KePayload{group, pending.ke->public_value()}));
   }
   send_request(kind, ExchangeType::create_child_sa, std::move(out), std::move(pending));
 }
@@ -175,8 +179,24 @@ void IkeSa::process_create_child_response(PendingRequest& pending,
     }
   };
   if (const auto* invalid_ke = find_notify(inner, NotifyType::invalid_ke_payload)) {
+    // RFC 7296 1.3: retry at once with the group the responder names, if we
+    // offer it and did not just use it.
+    const auto groups = dh_groups(config_->esp_proposals);
+    const uint16_t wanted =
+        invalid_ke->data.size() == 2
+            ? static_cast<uint16_t>((invalid_ke->data[0] << 8) | invalid_ke->data[1])
+            : 0;
+    if (pending.ke && wanted != pending.ke->group() &&
+        std::find(groups.begin(), groups.end(), wanted) != groups.end()) {
+      log(LogLevel::info, "peer wants PFS group " + std::to_string(wanted) + "; retrying");
+      manager_.counters().add("child_invalid_ke_received");
+      child_pfs_group_ = wanted;
+      if (old_it != children_.end() && old_it->second.state == ChildState::rekeying)
+        old_it->second.state = ChildState::installed;
+      queue_.push_front({pending.kind, pending.child_id});
+      return;
+    }
     log(LogLevel::info, "peer wants another PFS group; retrying later");
-    (void)invalid_ke;
     restore_old();
     return;
   }

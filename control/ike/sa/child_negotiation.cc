@@ -36,6 +36,14 @@ std::vector<TsRange> IkeSa::peer_allowed_ts() const {
 std::vector<TsRange> IkeSa::local_allowed_ts() const {
   if (!config_->local_ts.empty())
     return config_->local_ts;
+  // A client with a leased address sends from it, not from the outer one:
+  // a child the gateway proposes (its rekeys) selects the virtual IP.
+  if (config_->request_virtual_ip && !virtual_ips_.empty()) {
+    std::vector<TsRange> out;
+    for (const auto& a : virtual_ips_)
+      out.push_back(TsRange::host(a));
+    return out;
+  }
   return {TsRange::host(local_.address())};
 }
 
@@ -224,6 +232,7 @@ bool IkeSa::install_child(ChildSa& child, ByteView ni, ByteView nr, ByteView sha
     log(LogLevel::error,
         "dataplane refused inbound SA " + std::to_string(child.spi_in) + ": " + in.error());
     manager_.counters().add("child_install_failed");
+    manager_.unregister_child(child.spi_in);
     return false;
   }
   auto out = install(false);
@@ -231,6 +240,7 @@ bool IkeSa::install_child(ChildSa& child, ByteView ni, ByteView nr, ByteView sha
     log(LogLevel::error, "dataplane refused outbound SA: " + out.error());
     (void)host_.ipsec().delete_sa(child.spi_in, true);
     manager_.counters().add("child_install_failed");
+    manager_.unregister_child(child.spi_in);
     return false;
   }
   manager_.register_child(child.spi_in, id_);

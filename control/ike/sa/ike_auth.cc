@@ -284,8 +284,8 @@ void IkeSa::process_auth_response(PendingRequest& pending, const std::vector<Pay
     return;
   }
   if (const auto* cp = find_body<CpPayload>(inner, PayloadType::cp)) {
-    AssignedConfig assigned = read_reply(*cp);
-    virtual_ips_ = assigned.addresses;
+    received_config_ = read_reply(*cp);
+    virtual_ips_ = received_config_.addresses;
   }
   state_ = IkeState::established;
   if (find_body<SaPayload>(inner, PayloadType::sa) != nullptr) {

@@ -147,7 +147,9 @@ void IkeSa::process_rekey_ike_response(PendingRequest& pending, const std::vecto
   const auto* ke = find_body<KePayload>(inner, PayloadType::ke);
   auto retry_later = [&](const std::string& why) {
     log(LogLevel::info, "IKE rekey failed (" + why + "); retrying later");
-    rekey_at_ = host_.now() + std::chrono::seconds(30);
+    // A random delay: two peers whose rekeys collided (each answered the
+    // other TEMPORARY_FAILURE) must not retry in lockstep forever.
+    rekey_at_ = host_.now() + std::chrono::seconds(10 + random_u64() % 21);
   };
   if (const auto* err = find_error_notify(inner)) {
     if (err->type == NotifyType::invalid_ke_payload && err->data.size() == 2) {
@@ -204,6 +206,7 @@ void IkeSa::hand_over(IkeSa& next) {
   next.remote_id_text_ = remote_id_text_;
   next.local_id_text_ = local_id_text_;
   next.virtual_ips_ = virtual_ips_;
+  next.received_config_ = received_config_;
   next.config_assigned_ = config_assigned_;
   config_assigned_ = false;  // the lease moves with the children
   next.dpd_interval_ = dpd_interval_;

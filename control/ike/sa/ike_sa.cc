@@ -131,8 +131,10 @@ std::vector<Bytes> IkeSa::protect(ExchangeType exchange, bool response, uint32_t
 }
 
 std::optional<std::vector<Payload>> IkeSa::unprotect(const Message& message, ByteView datagram) {
-  if (!crypto_.in)
+  if (!crypto_.in) {
+    manager_.counters().add("ike_drop_no_keys");
     return std::nullopt;
+  }
   if (message.payloads.empty()) {
     manager_.counters().add("ike_drop_not_encrypted");
     return std::nullopt;
@@ -220,8 +222,10 @@ void IkeSa::on_message(const Message& message, ByteView datagram, const Endpoint
                        const Endpoint& remote) {
   const Header& h = message.header;
   const bool response = (h.flags & header_flags::response) != 0;
-  if (state_ == IkeState::dead)
+  if (state_ == IkeState::dead) {
+    manager_.counters().add("ike_drop_dead_sa");
     return;
+  }
 
   if (h.exchange == ExchangeType::ike_sa_init) {
     if (response && role_ == Role::initiator && pending_ &&
@@ -231,6 +235,8 @@ void IkeSa::on_message(const Message& message, ByteView datagram, const Endpoint
                last_response_id_ == 0 && state_ == IkeState::init_done) {
       manager_.counters().add("ike_retransmitted_responses");
       transmit(last_response_);  // a retransmitted IKE_SA_INIT request
+    } else {
+      manager_.counters().add("ike_drop_unexpected_init");
     }
     return;
   }
@@ -253,14 +259,8 @@ void IkeSa::on_message(const Message& message, ByteView datagram, const Endpoint
       last_response_id_ == h.message_id) {
     // Only answer once the retransmission proves authentic: cheap enough, and
     // a forged copy then cannot make us send (RFC 7296 2.1 amplification).
-    if (message.payloads.empty())
+    if (!retransmission_authentic(message, datagram))
       return;
-    const Payload& last = message.payloads.back();
-    if (std::get_if<EncryptedFragment>(&last.body) != nullptr) {
-      const auto* skf = std::get_if<EncryptedFragment>(&last.body);
-      if (skf->number != 1)
-        return;  // RFC 7383 2.6.1: answer on the first fragment only
-    }
     manager_.counters().add("ike_retransmitted_responses");
     transmit(last_response_);
     return;
@@ -288,6 +288,31 @@ void IkeSa::on_message(const Message& message, ByteView datagram, const Endpoint
     on_peer_moved(remote);
   }
   on_request(message, std::move(*inner));
+}
+
+bool IkeSa::retransmission_authentic(const Message& message, ByteView datagram) {
+  const Payload* last = message.payloads.empty() ? nullptr : &message.payloads.back();
+  const Bytes* body = nullptr;
+  if (const auto* sk = last ? std::get_if<EncryptedPayload>(&last->body) : nullptr) {
+    body = &sk->body;
+  } else if (const auto* skf = last ? std::get_if<EncryptedFragment>(&last->body) : nullptr) {
+    if (skf->number != 1) {
+      // RFC 7383 2.6.1: answer on the first fragment only.
+      manager_.counters().add("ike_drop_retransmitted_fragment");
+      return false;
+    }
+    body = &skf->body;
+  }
+  if (body == nullptr || !crypto_.in) {
+    manager_.counters().add("ike_drop_not_encrypted");
+    return false;
+  }
+  if (body->size() > datagram.size() ||
+      !crypto_.in->open(datagram.first(datagram.size() - body->size()), *body)) {
+    manager_.counters().add("ike_drop_integrity");
+    return false;
+  }
+  return true;
 }
 
 void IkeSa::on_request(const Message& message, std::vector<Payload> inner) {
@@ -437,6 +462,10 @@ void IkeSa::tick(TimePoint now) {
   }
 }
 
+void IkeSa::request_create_child() {
+  queue_.push_back({ExchangeKind::create_child, 0});
+  start_next_exchange();
+}
 void IkeSa::request_rekey_child(uint64_t child_id) {
   queue_.push_back({ExchangeKind::rekey_child, child_id});
   start_next_exchange();
@@ -456,10 +485,10 @@ void IkeSa::request_delete() {
   }
   queue_.clear();
   queue_.push_back({ExchangeKind::delete_ike, 0});
-  if (pending_ && pending_->kind != ExchangeKind::delete_ike) {
-    // Do not wait behind a slow exchange: the delete replaces it.
-    pending_.reset();
-  }
+  // The delete waits for the exchange in flight (its retransmissions bound
+  // the wait): abandoning that request would leave its message ID unanswered,
+  // and the peer (window size 1, RFC 7296 2.3) would drop every later
+  // request, the delete included.
   start_next_exchange();
 }
 

@@ -92,6 +92,7 @@ class IkeSa {
   void tick(TimePoint now);
 
   // --- operator and dataplane triggers ---
+  void request_create_child();  // one more child with the config's selectors
   void request_rekey_child(uint64_t child_id);
   void request_rekey_ike();
   void request_delete_child(uint64_t child_id);
@@ -121,6 +122,8 @@ class IkeSa {
   const ProposalSpec& proposal() const { return proposal_; }
   const std::map<uint64_t, ChildSa>& children() const { return children_; }
   const std::vector<asio::ip::address>& virtual_ips() const { return virtual_ips_; }
+  // Initiator: the Office Mode settings the responder sent (addresses, DNS, split).
+  const AssignedConfig& received_config() const { return received_config_; }
   TimePoint established_at() const { return established_at_; }
   TimePoint rekey_at() const { return rekey_at_; }
   bool dead() const { return state_ == IkeState::dead; }
@@ -143,6 +146,8 @@ class IkeSa {
   void send_response(ExchangeType exchange, uint32_t message_id, std::vector<Payload> inner);
   void transmit(const std::vector<Bytes>& packets);
   void start_next_exchange();
+  // A copy of the last request answered: true only if it decrypts.
+  bool retransmission_authentic(const Message& message, ByteView datagram);
   void on_request(const Message& message, std::vector<Payload> inner);
   void on_response(const Message& message, std::vector<Payload> inner);
   void fail(const std::string& why);  // fatal for the IKE SA
@@ -221,6 +226,7 @@ class IkeSa {
   std::vector<std::shared_ptr<const PeerConfig>> candidates_;
   ProposalSpec proposal_;
   uint16_t dh_group_ = 0;
+  uint16_t child_pfs_group_ = 0;  // the PFS group the peer asked for (INVALID_KE_PAYLOAD)
   std::optional<KeyExchange> ke_;
   Bytes nonce_i_, nonce_r_;
   Bytes init_request_, init_response_;  // kept for AUTH (RFC 7296 2.15)
@@ -229,6 +235,7 @@ class IkeSa {
   std::string remote_id_text_;
   std::string local_id_text_;
   std::vector<asio::ip::address> virtual_ips_;
+  AssignedConfig received_config_;
   bool config_assigned_ = false;
 
   // Message IDs (window size 1 in each direction, RFC 7296 2.3).

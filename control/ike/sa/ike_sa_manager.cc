@@ -48,10 +48,17 @@ uint32_t IkeSaManager::allocate_child_spi() {
   for (;;) {
     auto spi = static_cast<uint32_t>(random_u64());
     // 1..255 are reserved by IANA (RFC 4303 2.1); the dataplane refuses them.
-    if (spi >= 256 && child_owner_.find(spi) == child_owner_.end()) {
-      child_owner_[spi] = 0;  // reserved until registered
-      return spi;
-    }
+    if (spi < 256 || child_owner_.find(spi) != child_owner_.end())
+      continue;
+    // Our inbound SPIs are ours to choose: pick one whose backend table slot
+    // is free, so installing it cannot collide with another tunnel's.
+    const uint32_t mask = host_.ipsec().spi_slot_mask();
+    if (mask != 0 && child_owner_.size() < mask && used_slots_.count(spi & mask) != 0)
+      continue;
+    child_owner_[spi] = 0;  // reserved until registered
+    if (mask != 0)
+      used_slots_.insert(spi & mask);
+    return spi;
   }
 }
 
@@ -171,10 +178,14 @@ void IkeSaManager::on_init_request(const Endpoint& local, const Endpoint& remote
                                    const Message& request, ByteView datagram) {
   const auto key = std::make_pair(endpoint_key(remote), request.header.spi_i);
   if (auto it = init_index_.find(key); it != init_index_.end()) {
-    if (IkeSa* sa = find(it->second)) {
+    IkeSa* sa = find(it->second);
+    // A refused request (INVALID_KE_PAYLOAD) leaves a dead SA until the next
+    // reap; the initiator's retry with the same SPI is a new request.
+    if (sa != nullptr && !sa->dead()) {
       sa->on_message(request, datagram, local, remote);  // a retransmission
       return;
     }
+    init_index_.erase(it);
   }
   if (by_id_.size() >= settings_.max_ike_sas) {
     counters_.add("ike_drop_sa_limit");

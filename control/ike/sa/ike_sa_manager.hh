@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "control/ike/bytes.hh"
@@ -81,7 +82,12 @@ class IkeSaManager {
   uint32_t allocate_child_spi();
   uint64_t next_child_id() { return ++last_child_id_; }
   void register_child(uint32_t spi_in, uint64_t ike_id) { child_owner_[spi_in] = ike_id; }
-  void unregister_child(uint32_t spi_in) { child_owner_.erase(spi_in); }
+  void unregister_child(uint32_t spi_in) {
+    child_owner_.erase(spi_in);
+    const uint32_t mask = host_.ipsec().spi_slot_mask();
+    if (mask != 0)
+      used_slots_.erase(spi_in & mask);
+  }
   // A rekeyed IKE SA: the successor, registered under its own SPI.
   IkeSa& create_successor(Role role, const Endpoint& local, const Endpoint& remote, uint64_t spi_i,
                           uint64_t spi_r);
@@ -110,6 +116,7 @@ class IkeSaManager {
   std::map<std::string, std::size_t> half_open_per_source_;
   std::map<uint64_t, std::string> half_open_ids_;       // IKE SA id -> source key
   std::unordered_map<uint32_t, uint64_t> child_owner_;  // inbound SPI -> IKE SA id
+  std::unordered_set<uint32_t> used_slots_;             // spi & backend slot mask
   uint64_t last_id_ = 0;
   uint64_t last_child_id_ = 0;
   std::array<uint8_t, 32> cookie_secret_{};

@@ -54,6 +54,9 @@ class IpsecBackend {
   virtual Expected<void, std::string> add_policy(const TsRange& selector, uint32_t spi) = 0;
   virtual Expected<void, std::string> delete_policy(const TsRange& selector, uint32_t spi) = 0;
   virtual std::optional<ChildSaCounters> counters(uint32_t spi, bool inbound) = 0;
+  // Inbound SPIs equal under this mask share a table slot in the backend
+  // (the DPDK dataplane indexes by the SPI's low bits); 0 = no constraint.
+  virtual uint32_t spi_slot_mask() const { return 0; }
   virtual bool connected() const = 0;
 };
 

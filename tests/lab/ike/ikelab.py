@@ -10,7 +10,9 @@ The client (192.168.77.2) sits behind a masquerading nat (wan 198.51.100.2),
 or, with nat=False, directly on the "internet" at 198.51.100.10. The gateway
 is either strongSwan's charon (kernel-libipsec, kernel addresses on out0/in0)
 or Traverse (traverse-dataplane owning out0/in0 through af_packet, plus
-traverse-control, both started from one generated gateway.toml).
+traverse-control, both started from one generated gateway.toml by
+scripts/traverse-gateway, or as separate processes for restart tests;
+TraverseGateway.ctl() and friends query it through traversectl).
 
 Everything one run creates is named with its run id (namespaces ikl-RUNID-*,
 a work directory /tmp/ikelab-RUNID) and removed by Lab.close(), which also
@@ -1207,26 +1209,37 @@ class TraverseGateway:
     gateway.toml. The dataplane owns out0/in0 (af_packet) and carries the
     gateway's addresses on its TAPs tv-outside/tv-inside.
 
+    start() runs both through scripts/traverse-gateway (what an operator
+    runs); start(separate=True) runs the two processes directly so a test can
+    kill and restart each one (restart_dataplane(), restart_control()).
+    ctl() and the helpers below talk to traverse-control through traversectl.
+
     control: extra [control] keys; identity: the [identity] table; pools and
     connections: lists of dicts ([[pool]], [[connection]])."""
 
-    def __init__(self, lab, build_dir=None, dataplane=None, control=None):
+    def __init__(self, lab, build_dir=None, dataplane=None, control=None, traversectl=None,
+                 launcher=None):
         self.lab = lab
         build_dir = build_dir or lab.build_dir or ""
         self.dataplane_bin = dataplane or os.path.join(
             build_dir, "dataplane/engine/traverse-dataplane")
         self.control_bin = control or os.path.join(build_dir, "control/traverse-control")
+        self.traversectl_bin = traversectl or os.path.join(build_dir, "control/ctl/traversectl")
+        self.launcher_bin = launcher or os.path.join(HERE, "..", "..", "..", "scripts",
+                                                     "traverse-gateway")
         self.dir = os.path.join(lab.work, "traverse")
         os.makedirs(self.dir, exist_ok=True)
         self.api_socket = os.path.join(self.dir, "dataplane.sock")
         self.control_socket = os.path.join(self.dir, "control.sock")
         self.config = os.path.join(self.dir, "gateway.toml")
-        self.dataplane = self.control = None
+        self.dataplane = self.control = self.launcher = None
+        self.generation = 0  # process restarts, for distinct log file names
         lab.traverse = self
 
     def check_binaries(self):
         for what, path in (("traverse-dataplane", self.dataplane_bin),
-                           ("traverse-control", self.control_bin)):
+                           ("traverse-control", self.control_bin),
+                           ("traversectl", self.traversectl_bin)):
             if not os.access(path, os.X_OK):
                 raise LabError(f"{what} not found at {path}: build it (ninja -C BUILD "
                                f"{os.path.relpath(path, self.lab.build_dir or '.')}) or pass "
@@ -1254,26 +1267,87 @@ class TraverseGateway:
         parts += [toml_table("[[connection]]", c) for c in connections]
         return "\n\n".join(parts) + "\n"
 
-    def start(self, identity, pools, connections, control=None, timeout=60):
+    def start(self, identity, pools, connections, control=None, timeout=60, separate=False):
         self.check_binaries()
         with open(self.config, "w") as f:
             f.write(self.gateway_toml(identity, pools, connections, control))
-        self.dataplane = self.lab.start("traverse-dataplane", "gw", [
-            self.dataplane_bin, "--config", self.config])
-        wait_for("traverse-dataplane API socket", lambda: os.path.exists(self.api_socket),
-                 timeout, self.dataplane)
+        if separate:
+            self.start_dataplane(timeout)
+            self.start_control(timeout)
+            return self
+        if not os.access(self.launcher_bin, os.X_OK):
+            raise LabError(f"{self.launcher_bin} missing or not executable")
+        self.launcher = self.lab.start("traverse-gateway", "gw", [
+            PY, self.launcher_bin, "--config", self.config, "--dataplane", self.dataplane_bin,
+            "--control", self.control_bin, "--log-dir", self.dir, "--timeout", str(timeout)])
+        wait_for("traverse-gateway up", lambda: "traverse-gateway: up:" in text_of(
+            self.launcher.err), timeout + 5, self.launcher)
+        self._wait_taps()
+        return self
+
+    def _wait_taps(self, proc=None):
         for tap, addr in (("tv-outside", GW_OUTSIDE), ("tv-inside", GW_INSIDE)):
             wait_for(f"TAP {tap} with {addr}", lambda: addr in run(
                 ["ip", "-br", "addr", "show", tap], ns=self.lab.ns("gw"), check=False).stdout,
-                15, self.dataplane)
-        self.control = self.lab.start("traverse-control", "gw", [
+                15, proc)
+
+    def start_dataplane(self, timeout=60):
+        if os.path.exists(self.api_socket) and not _accepts(self.api_socket):
+            os.unlink(self.api_socket)  # left by a killed dataplane
+        self.dataplane = self.lab.start(self._name("traverse-dataplane"), "gw", [
+            self.dataplane_bin, "--config", self.config])
+        wait_for("traverse-dataplane API socket", lambda: _accepts(self.api_socket),
+                 timeout, self.dataplane)
+        self._wait_taps(self.dataplane)
+        return self.dataplane
+
+    def start_control(self, timeout=60):
+        if os.path.exists(self.control_socket) and not _accepts(self.control_socket):
+            os.unlink(self.control_socket)
+        self.control = self.lab.start(self._name("traverse-control"), "gw", [
             self.control_bin, "--config", self.config])
-        wait_for("traverse-control socket", lambda: os.path.exists(self.control_socket),
-                 timeout, self.control)
-        return self
+        wait_for("traverse-control socket with the dataplane connected", lambda: (
+            self.status() or {}).get("dataplane", {}).get("connected"), timeout, self.control)
+        return self.control
+
+    def _name(self, base):
+        self.generation += 1
+        return base if self.generation <= 2 else f"{base}-{self.generation}"
+
+    def restart_dataplane(self, sig=signal.SIGKILL, timeout=60):
+        """Kills the dataplane (separate mode) and starts it again with the same config."""
+        if self.dataplane is None:
+            raise LabError("restart_dataplane needs start(separate=True)")
+        self.dataplane.stop(sig=sig, timeout=10)
+        return self.start_dataplane(timeout)
+
+    def restart_control(self, sig=signal.SIGKILL, timeout=60):
+        if self.control is None:
+            raise LabError("restart_control needs start(separate=True)")
+        self.control.stop(sig=sig, timeout=10)
+        return self.start_control(timeout)
+
+    # -- the control socket --------------------------------------------------
+
+    def ctl(self, *args, timeout=15, check=True):
+        """traversectl --json ARGS; returns the parsed result (None when the
+        command failed and check is False)."""
+        r = run([self.traversectl_bin, "--socket", self.control_socket, "--json",
+                 "--timeout", str(max(1, int(timeout) - 2))] + [str(a) for a in args],
+                timeout=timeout, check=False)
+        if r.returncode != 0:
+            if check:
+                raise LabError(f"traversectl {' '.join(map(str, args))}: exit {r.returncode}: "
+                               f"{r.stderr.strip() or r.stdout.strip()}")
+            return None
+        try:
+            return json.loads(r.stdout)
+        except ValueError as e:
+            raise LabError(f"traversectl {' '.join(map(str, args))}: not JSON: "
+                           f"{r.stdout[:200]!r}") from e
 
     def request(self, obj, timeout=10):
-        """One JSON-lines request on the control socket; returns the reply."""
+        """One raw JSON-lines request on the control socket; returns the reply."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(timeout)
             s.connect(self.control_socket)
@@ -1286,23 +1360,74 @@ class TraverseGateway:
                 data += chunk
         return json.loads(data.decode() or "null")
 
+    def status(self):
+        try:
+            reply = self.request({"id": 1, "cmd": "status", "args": {}}, timeout=3)
+        except (OSError, ValueError):
+            return None
+        return reply.get("result") if isinstance(reply, dict) and reply.get("ok") else None
+
+    def list_sas(self):
+        return self.ctl("list-sas")["ike_sas"]
+
+    def ike_sas(self, state="established"):
+        """IKE SAs in state (list-sas spells states in lower case; None: all)."""
+        return [sa for sa in self.list_sas()
+                if state is None or sa["state"].lower() == state.lower()]
+
+    def ike_sa(self, remote_id=None):
+        """The single established IKE SA (of remote_id), or None."""
+        sas = [sa for sa in self.ike_sas() if remote_id is None or sa["remote_id"] == remote_id]
+        return sas[0] if len(sas) == 1 else None
+
+    def counters(self):
+        return self.ctl("counters")["counters"]
+
+    def leases(self):
+        return self.ctl("leases")["leases"]
+
+    def lease(self, identity):
+        found = [lease for lease in self.leases() if lease["identity"] == identity]
+        return found[0] if found else None
+
+    # -- logs and teardown ---------------------------------------------------
+
+    def _log_files(self):
+        files = [os.path.join(self.dir, f"traverse-{n}.log") for n in ("control", "dataplane")]
+        for p in self.lab.procs:
+            if p.name.startswith(("traverse-control", "traverse-dataplane", "traverse-gateway")):
+                files.append(p.err)
+        return [f for f in files if os.path.exists(f)]
+
     def log_text(self):
-        return "\n".join(text_of(p.err) + text_of(p.out)
-                         for p in (self.control, self.dataplane) if p)
+        return "\n".join(text_of(f) for f in self._log_files())
 
     def print_logs(self, n=40):
-        for p in (self.control, self.dataplane):
-            if p:
-                log(f"   --- {p.name} stderr (tail), full in {p.err}:")
-                log(text_of(p.err, n))
+        for f in self._log_files():
+            log(f"   --- {os.path.basename(f)} (tail), full in {f}:")
+            log(text_of(f, n))
 
     def stop(self, timeout=10):
-        """SIGTERM control then dataplane (SIGKILL after timeout); exit codes."""
+        """SIGTERM the launcher (it stops control, then the dataplane), or in
+        separate mode control then the dataplane; SIGKILL after timeout."""
         rcs = {}
+        if self.launcher:
+            rcs[self.launcher.name] = self.launcher.stop(timeout=2 * timeout + 5)
         for p in (self.control, self.dataplane):
             if p:
                 rcs[p.name] = p.stop(timeout=timeout)
         return rcs
+
+
+def _accepts(path):
+    """True when a unix stream socket at path accepts a connection."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1)
+            s.connect(path)
+        return True
+    except OSError:
+        return False
 
 
 def traverse_remote_access(psk="lab-psk-0123456789", auth="psk", identity_extra=None,

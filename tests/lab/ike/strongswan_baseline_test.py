@@ -11,6 +11,16 @@ Scenarios (--scenarios, comma-separated; all by default):
   crl     RSA certificates and a CRL: a revoked client refused, a valid one in
   nonat   the client directly on the internet: no NAT detected
   site    site-to-site: the gateway initiates to a strongSwan `peer`
+Traverse only (--gateway traverse), driven through traversectl:
+  gwrekey   the gateway rekeys the CHILD_SA, then the IKE SA, under a 10 Hz flow
+  dpd       liveness checks every 2 s keep an idle SA; then the gateway
+            deletes the IKE SA and the client sees it gone
+  dprestart traverse-dataplane killed and restarted: traverse-control
+            re-installs the child SAs (same SPIs, no renegotiation)
+  ctlrestart traverse-control killed and restarted: it removes the orphaned
+            SAs from the dataplane; the client is re-initiated
+In traverse mode every scenario also checks the gateway's side through the
+control socket (list-sas, leases, counters).
 
 Every check asserts what happened (SA state, counters, bytes, log lines);
 on failure the charon logs' tails are printed and the work directory kept.
@@ -30,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ikelab  # noqa: E402
 from ikelab import LabError, log  # noqa: E402
 
-DEADLINE_S = 280
+DEADLINE_S = 420
 MAX_REKEY_LOSS = 3
 
 
@@ -75,15 +85,20 @@ class Scenario:
                 "  iifname \"out0\" drop\n }\n}\n"))
         return self
 
-    def start_gateway(self, swanctl_tree=None, traverse_config=None, fragment_size=1280):
+    def start_gateway(self, swanctl_tree=None, traverse_config=None, fragment_size=1280,
+                      control=None, separate=False):
         if self.args.gateway == "strongswan":
             self.gw = self.lab.charon("gw", "gw", fragment_size=fragment_size).start()
             self.gw.load(swanctl_tree)
         else:
             self.traverse = ikelab.TraverseGateway(self.lab, dataplane=self.args.dataplane,
-                                                   control=self.args.control)
+                                                   control=self.args.control,
+                                                   traversectl=self.args.traversectl)
             identity, pools, conns = traverse_config
-            self.traverse.start(identity, pools, conns)
+            t0 = time.monotonic()
+            self.traverse.start(identity, pools, conns, control=control, separate=separate)
+            log(f"   Traverse gateway up in {time.monotonic() - t0:.1f}s "
+                f"({'separate processes' if separate else 'scripts/traverse-gateway'})")
 
     def gateway_log(self):
         return self.gw.log_text() if self.gw else self.traverse.log_text()
@@ -102,6 +117,86 @@ def addr_in(addr, net):
         return False
 
 
+def gw_child(sa):
+    """The single child SA of a Traverse IKE SA (list-sas), or None."""
+    kids = [c for c in (sa or {}).get("children", []) if c.get("state", "").lower() == "installed"]
+    if not kids:
+        kids = (sa or {}).get("children", [])
+    return kids[0] if len(kids) == 1 else None
+
+
+def client_vips(client, conn="home"):
+    sa = client.ike_sa(conn)
+    return sa.get("local-vips", []) if sa else []
+
+
+def check_traverse_sa(s, client, nat=True):
+    """The gateway's view through the control socket: one IKE SA with the
+    client's identity, NAT and encapsulation as the client sees them, the
+    virtual IP leased and online. Returns the SA (list-sas) or None."""
+    tv = s.traverse
+    sas = tv.ike_sas()
+    sa = sas[0] if len(sas) == 1 else None
+    check(sa is not None, f"gateway (list-sas): one ESTABLISHED IKE SA ({len(sas)})")
+    if sa is None:
+        return None
+    check(sa["remote_id"] == ikelab.CLIENT_ID and sa["local_id"] == ikelab.GW_ID,
+          f"gateway IKE SA #{sa['id']} {sa['local_id']} <-> {sa['remote_id']}")
+    want_remote = ikelab.NAT_WAN_ADDR if nat else ikelab.CLIENT_PUBLIC_NO_NAT
+    check(sa["remote"].split(":")[0] == want_remote and sa["remote"].endswith(":4500"),
+          f"gateway sees the client at {sa['remote']} (expected {want_remote}:4500)")
+    check(sa["nat_remote"] is nat and sa["nat_local"] is False,
+          f"gateway NAT state: remote behind NAT {sa['nat_remote']}, local {sa['nat_local']}")
+    kid = gw_child(sa)
+    check(kid is not None and kid["encap"] is True and sa["encap"] is True,
+          f"gateway child SA UDP-encapsulated ({kid and kid['encap']}; IKE SA {sa['encap']})")
+    vips = client_vips(client)
+    check(sa["virtual_ips"] == vips and len(vips) == 1,
+          f"gateway assigned {sa['virtual_ips']}, client has {vips}")
+    lease = tv.lease(ikelab.CLIENT_ID)
+    check(lease is not None and [lease["address"]] == vips and lease["online"] is True,
+          f"lease of {ikelab.CLIENT_ID}: {lease}")
+    if kid is not None:
+        ckid = child_of(client, "home")
+        check(ckid is not None and ckid["spi-in"] == kid["spi_out"]
+              and ckid["spi-out"] == kid["spi_in"],
+              f"child SPIs match: gateway {kid['spi_in']}_i/{kid['spi_out']}_o, client "
+              f"{ckid and ckid['spi-in']}_i/{ckid and ckid['spi-out']}_o")
+    return sa
+
+
+def check_traverse_gone(s, what="the client's delete"):
+    tv = s.traverse
+    try:
+        ikelab.wait_for("gateway IKE SA removal", lambda: not tv.list_sas(), 10)
+        gone = True
+    except LabError:
+        gone = False
+    check(gone, f"gateway has no IKE SA left after {what} ({len(tv.list_sas())} listed)")
+    lease = tv.lease(ikelab.CLIENT_ID)
+    check(lease is not None and lease["online"] is False,
+          f"lease of {ikelab.CLIENT_ID} offline: {lease}")
+    c = tv.counters()
+    check(c.get("dataplane_inbound_sas", -1) == 0 and c.get("dataplane_outbound_sas", -1) == 0,
+          f"dataplane holds no SA ({c.get('dataplane_inbound_sas')} in, "
+          f"{c.get('dataplane_outbound_sas')} out)")
+
+
+def dataplane_diagnosis(s):
+    """The dataplane counters that explain lost tunnel packets (held for
+    ARP, unresolved neighbours, drops), for a failed traffic check."""
+    if not s.traverse:
+        return
+    try:
+        c = s.traverse.counters()
+    except LabError as e:
+        log(f"   (counters unavailable: {e})")
+        return
+    keys = [k for k, v in sorted(c.items()) if v and k.startswith("dataplane_") and any(
+        w in k for w in ("neighbor", "drop", "unresolved", "held", "no_", "crypted", "replay"))]
+    log("   dataplane: " + ", ".join(f"{k[10:]}={c[k]}" for k in keys))
+
+
 def child_of(charon, conn):
     kids = charon.installed_children(conn)
     return kids[0] if len(kids) == 1 else None
@@ -118,8 +213,11 @@ def wait_sa_gone(charon, conn=None, timeout=10):
 def traffic(s, client, conn):
     """Ping and TCP both ways; asserts the child SA counters moved with it."""
     before = child_of(client, conn)
+    gw_before = gw_child(s.traverse.ike_sa()) if s.traverse else None
     r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=10, interval=0.1)
-    check(r["received"] == 10, f"ping client -> server through the tunnel: {r['received']}/10")
+    if not check(r["received"] == 10,
+                 f"ping client -> server through the tunnel: {r['received']}/10"):
+        dataplane_diagnosis(s)
     mib = s.args.mib
     up = ikelab.tcp_transfer(s.lab, "up", mib=mib)
     check(up["hash_ok"] and up["bytes"] == mib * 1048576,
@@ -136,6 +234,16 @@ def traffic(s, client, conn):
         check(sent >= mib * 1048576 and received >= mib * 1048576,
               f"client CHILD_SA counted the traffic: {sent} bytes out, {received} bytes in "
               f"(>= {mib} MiB each), packets {after['packets-out']}/{after['packets-in']}")
+    if s.traverse:
+        gw_after = gw_child(s.traverse.ike_sa())
+        if check(gw_before is not None and gw_after is not None,
+                 "gateway: one child SA around traffic"):
+            din = gw_after["bytes_in"] - gw_before["bytes_in"]
+            dout = gw_after["bytes_out"] - gw_before["bytes_out"]
+            check(din >= mib * 1048576 and dout >= mib * 1048576
+                  and gw_after["packets_in"] > gw_before["packets_in"],
+                  f"gateway child SA counted the traffic: {din} bytes in, {dout} bytes out, "
+                  f"packets {gw_after['packets_in']}/{gw_after['packets_out']}")
 
 
 def check_client_sa(s, client, conn, nat):
@@ -191,6 +299,8 @@ def scenario_psk(args):
                   f":{gsa and gsa['remote-port']} (nat-remote {gsa and gsa.get('nat-remote')})")
             check(gsa is not None and gsa.get("remote-vips") == vips,
                   f"gateway assigned {gsa and gsa.get('remote-vips')}")
+        if s.traverse:
+            check_traverse_sa(s, client, nat=True)
 
         traffic(s, client, "home")
 
@@ -245,6 +355,8 @@ def scenario_psk(args):
             check(wait_sa_gone(s.gw), "gateway deleted its IKE SA")
             check(re.search(r"received DELETE for IKE_SA", s.gw.log_text()) is not None,
                   "gateway log: received DELETE for IKE_SA")
+        if s.traverse:
+            check_traverse_gone(s)
         r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=2, interval=0.2)
         check(r["received"] == 0, f"no traffic without the tunnel ({r['received']}/2 answered)")
         return s, None
@@ -287,10 +399,24 @@ def scenario_cert(args):
         m = re.search(r"splitting IKE message \((\d+) bytes\) into (\d+) fragments", clog)
         check(m is not None and int(m.group(1)) > 1500,
               f"client split IKE_AUTH: {m and m.group(0)}")
-        m = re.search(r"received fragment #\d+ of (\d+), reassembled fragmented IKE message "
-                      r"\((\d+) bytes\)", glog)
-        check(m is not None and int(m.group(2)) > 1500,
-              f"gateway reassembled the fragments: {m and m.group(0)}")
+        if s.gw:
+            m = re.search(r"received fragment #\d+ of (\d+), reassembled fragmented IKE "
+                          r"message \((\d+) bytes\)", glog)
+            check(m is not None and int(m.group(2)) > 1500,
+                  f"gateway reassembled the fragments: {m and m.group(0)}")
+        else:
+            c = s.traverse.counters()
+            frags_in, frags_out = c.get("ike_fragments_received", 0), c.get(
+                "ike_fragments_sent", 0)
+            n_client = int(re.search(r"into (\d+) fragments", clog).group(1)) if re.search(
+                r"into (\d+) fragments", clog) else -1
+            check(frags_in >= n_client > 1, f"gateway received the client's IKE_AUTH "
+                  f"fragments (ike_fragments_received {frags_in}, client sent {n_client})")
+            check(frags_out > 1, f"gateway fragmented its IKE_AUTH (ike_fragments_sent "
+                  f"{frags_out})")
+            sa = s.traverse.ike_sa(ikelab.CLIENT_ID)
+            check(sa is not None, "gateway (list-sas): IKE SA with the certificate identity "
+                  f"{ikelab.CLIENT_ID}")
         m = re.search(r"received fragment #\d+ of (\d+), reassembled fragmented IKE message "
                       r"\((\d+) bytes\)", clog)
         check(m is not None and int(m.group(2)) > 1500,
@@ -315,6 +441,27 @@ def scenario_cert(args):
         return s, e
 
 
+def check_launcher_stop(s, client):
+    """SIGTERM to scripts/traverse-gateway: it stops traverse-control first
+    (which deletes the IKE SA, so the client hears of it), then the
+    dataplane, and exits 0."""
+    launcher = s.traverse.launcher
+    t0 = time.monotonic()
+    launcher.send(signal.SIGTERM)
+    try:
+        launcher.popen.wait(30)
+    except Exception:  # noqa: BLE001 - reported by the check below
+        pass
+    out = ikelab.text_of(launcher.err)
+    order = [ln.split(": ")[1].split()[0] for ln in out.splitlines() if " stopped (" in ln]
+    check(launcher.returncode == 0 and order == ["traverse-control", "traverse-dataplane"],
+          f"traverse-gateway stopped on SIGTERM in {time.monotonic() - t0:.1f}s: exit "
+          f"{launcher.returncode}, order {order}")
+    check(wait_sa_gone(client, "home") and re.search(r"received DELETE for IKE_SA home",
+                                                     client.log_text()) is not None,
+          "client received the gateway's DELETE while it stopped")
+
+
 def scenario_nonat(args):
     s = Scenario(args, nat=False).up()
     try:
@@ -327,9 +474,22 @@ def scenario_nonat(args):
             gsa = s.gateway_sa()
             check(gsa is not None and gsa["remote-host"] == ikelab.CLIENT_PUBLIC_NO_NAT,
                   f"gateway sees the client's own address {gsa and gsa['remote-host']}")
+        if s.traverse:
+            # kernel-libipsec only does UDP encapsulation, so the client
+            # fakes a NAT (nat-fake): the gateway must see the client's own
+            # address but may see "remote behind NAT".
+            sa = s.traverse.ike_sa(ikelab.CLIENT_ID)
+            check(sa is not None and sa["remote"].split(":")[0] == ikelab.CLIENT_PUBLIC_NO_NAT
+                  and sa["nat_local"] is False,
+                  f"gateway: client at its own address {sa and sa['remote']}, gateway not "
+                  f"behind a NAT (nat_local {sa and sa['nat_local']}, nat_remote "
+                  f"{sa and sa['nat_remote']})")
         r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=5, interval=0.1)
         check(r["received"] == 5, f"ping through the tunnel {r['received']}/5")
-        check(client.terminate(ike="home"), "client terminates")
+        if s.traverse:
+            check_launcher_stop(s, client)
+        else:
+            check(client.terminate(ike="home"), "client terminates")
         return s, None
     except Exception as e:  # noqa: BLE001
         return s, e
@@ -356,7 +516,8 @@ def scenario_site(args):
               and kid.get("remote-ts") == [ikelab.INSIDE_NET],
               f"peer CHILD_SA {kid and kid.get('local-ts')} === {kid and kid.get('remote-ts')}")
         r = ikelab.ping(s.lab, "server", ikelab.PEER_HOST_ADDR, count=5, interval=0.1)
-        check(r["received"] == 5, f"ping server -> peer's host {r['received']}/5")
+        if not check(r["received"] == 5, f"ping server -> peer's host {r['received']}/5"):
+            dataplane_diagnosis(s)
         r = ikelab.ping(s.lab, "host", ikelab.SERVER_ADDR, count=5, interval=0.1)
         check(r["received"] == 5, f"ping peer's host -> server {r['received']}/5")
         after = child_of(peer, "site")
@@ -419,8 +580,263 @@ def scenario_crl(args):
         return s, e
 
 
+# ---------------------------------------------------------------------------
+# Traverse-only scenarios: the gateway driven through traversectl.
+
+
+def connect_psk_client(s, control=None, separate=False, debug_enc=False):
+    """Starts the Traverse gateway (PSK road warriors) and a client charon,
+    connects it and checks both views; returns (client, gateway IKE SA)."""
+    s.start_gateway(traverse_config=ikelab.traverse_remote_access(), control=control,
+                    separate=separate)
+    client = s.lab.charon("client", "client", debug_enc=debug_enc).start()
+    client.load(ikelab.road_warrior_client())
+    t0 = time.monotonic()
+    check.require(client.initiate("home", "home"),
+                  f"client initiate home ({time.monotonic() - t0:.2f}s)")
+    check_client_sa(s, client, "home", nat=True)
+    sa = check_traverse_sa(s, client, nat=True)
+    check.require(sa is not None and gw_child(sa) is not None,
+                  "gateway IKE SA with one child SA")
+    return client, sa
+
+
+def wait_ping_works(s, timeout=15):
+    """Single pings client -> server until one is answered; seconds taken or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=1, interval=0.2)[
+                "received"] == 1:
+            return time.monotonic() - t0
+    return None
+
+
+def scenario_gwrekey(args):
+    """Rekeys started by the gateway (traversectl rekey) under a 10 Hz flow."""
+    s = Scenario(args).up()
+    try:
+        client, sa = connect_psk_client(s)
+        tv = s.traverse
+        bg = ikelab.BackgroundPing(s.lab, "client", ikelab.SERVER_ADDR)
+        ikelab.wait_for("background ping replies", lambda: len(bg.replies()[0]) >= 5, 10)
+
+        old, gold = child_of(client, "home"), gw_child(sa)
+        mark = bg.mark()
+        out = tv.ctl("rekey", "--child", gold["id"])
+        log(f"   traversectl rekey --child {gold['id']}: {out.get('message')}")
+        try:
+            new = ikelab.wait_for("client's new CHILD_SA", lambda: (lambda c: c if c and c[
+                "spi-in"] != old["spi-in"] else None)(child_of(client, "home")), 15)
+        except LabError:
+            new = None
+        check(new is not None and new["spi-out"] != old["spi-out"],
+              f"client sees the gateway's child rekey: {old['spi-in']}/{old['spi-out']} -> "
+              f"{new and new['spi-in']}/{new and new['spi-out']}, one INSTALLED")
+        gsa = tv.ike_sa()
+        gnew = gw_child(gsa)
+        check(gnew is not None and len(gsa["children"]) == 1 and gnew["spi_in"] != gold["spi_in"]
+              and new is not None and gnew["spi_in"] == new["spi-out"],
+              f"gateway: one child SA {gnew and gnew['spi_in']}_i/{gnew and gnew['spi_out']}_o "
+              f"(was {gold['spi_in']}_i)")
+        time.sleep(1.5)
+        lost = bg.lost_since(mark)
+        check(len(lost) <= MAX_REKEY_LOSS, f"background flow lost {len(lost)} packets during "
+              f"the gateway's child rekey {lost}")
+        check((child_of(client, "home") or {}).get("packets-in", 0) > 0,
+              "new CHILD_SA carries the flow (client packets-in > 0)")
+
+        old_sa = client.ike_sa("home")
+        old_spis = (old_sa["initiator-spi"], old_sa["responder-spi"])
+        mark = bg.mark()
+        out = tv.ctl("rekey", "--ike", gsa["id"])
+        log(f"   traversectl rekey --ike {gsa['id']}: {out.get('message')}")
+        try:
+            new_sa = ikelab.wait_for("client's new IKE SA", lambda: (lambda a: a if a and (
+                a["initiator-spi"], a["responder-spi"]) != old_spis else None)(
+                client.ike_sa("home")), 15)
+        except LabError:
+            new_sa = None
+        check(new_sa is not None and len(client.list_sas("home")) == 1,
+              f"client sees the gateway's IKE rekey: {old_spis[0]}_i {old_spis[1]}_r -> "
+              f"{new_sa and new_sa['initiator-spi']}_i {new_sa and new_sa['responder-spi']}_r, "
+              f"one IKE SA left")
+        check(child_of(client, "home") is not None, "client CHILD_SA survived the IKE rekey")
+        try:
+            ikelab.wait_for("one gateway IKE SA", lambda: len(tv.list_sas()) == 1, 10)
+        except LabError:
+            pass
+        gsas = tv.list_sas()
+        g2 = gsas[0] if len(gsas) == 1 else None
+        check(g2 is not None and g2["state"].lower() == "established" and g2["spi_i"] != gsa["spi_i"]
+              and g2["initiator"] is True and gw_child(g2) is not None
+              and g2["remote_id"] == ikelab.CLIENT_ID and g2["virtual_ips"] == gsa["virtual_ips"],
+              f"gateway: one IKE SA #{g2 and g2['id']} ({g2 and g2['spi_i']}_i, initiator "
+              f"{g2 and g2['initiator']}) with its child and virtual IP, was #{gsa['id']} "
+              f"({gsa['spi_i']}_i)")
+        time.sleep(1.5)
+        lost = bg.lost_since(mark)
+        check(len(lost) <= MAX_REKEY_LOSS, f"background flow lost {len(lost)} packets during "
+              f"the gateway's IKE rekey {lost}")
+        total = bg.stop()
+        log(f"   background flow: {total['received']}/{total['sent']} answered")
+        lease = tv.lease(ikelab.CLIENT_ID)
+        check(lease is not None and lease["online"] is True, f"lease still online: {lease}")
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=3, interval=0.1)
+        check(r["received"] == 3, f"ping after both gateway rekeys {r['received']}/3")
+        check(client.terminate(ike="home"), "client terminates")
+        check_traverse_gone(s)
+        return s, None
+    except Exception as e:  # noqa: BLE001
+        return s, e
+
+
+def scenario_dpd(args):
+    """Liveness checks on an idle SA (dpd_interval_s = 2), then a delete
+    from the gateway (traversectl terminate --ike)."""
+    s = Scenario(args).up()
+    try:
+        client, sa = connect_psk_client(s, control={"dpd_interval_s": 2})
+        tv = s.traverse
+        before = tv.counters().get("ike_liveness_sent", 0)
+        informational = len(re.findall(r"parsed INFORMATIONAL request \d+ \[ \]",
+                                       client.log_text()))
+        time.sleep(6.5)
+        after = tv.counters().get("ike_liveness_sent", 0)
+        answered = len(re.findall(r"parsed INFORMATIONAL request \d+ \[ \]",
+                                  client.log_text())) - informational
+        check(after - before >= 2, f"gateway sent liveness checks on the idle SA: "
+              f"ike_liveness_sent {before} -> {after} in 6.5 s")
+        check(answered >= 2, f"client received {answered} empty INFORMATIONAL requests")
+        same = tv.ike_sa()
+        check(same is not None and same["id"] == sa["id"] and same["spi_i"] == sa["spi_i"],
+              f"IKE SA #{sa['id']} survived the liveness checks")
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=3, interval=0.1)
+        check(r["received"] == 3, f"ping after the liveness checks {r['received']}/3")
+
+        out = tv.ctl("terminate", "--ike", sa["id"])
+        log(f"   traversectl terminate --ike {sa['id']}: {out.get('message')}")
+        check(wait_sa_gone(client, "home"), "client's IKE SA is gone after the gateway's delete")
+        check(re.search(r"received DELETE for IKE_SA home", client.log_text()) is not None,
+              "client log: received DELETE for IKE_SA")
+        check_traverse_gone(s, "the gateway's delete")
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=2, interval=0.2)
+        check(r["received"] == 0, f"no traffic without the tunnel ({r['received']}/2 answered)")
+        return s, None
+    except Exception as e:  # noqa: BLE001
+        return s, e
+
+
+def scenario_dprestart(args):
+    """traverse-dataplane killed and started again: traverse-control
+    re-installs the child SAs it holds, with the same SPIs and keys."""
+    s = Scenario(args).up()
+    try:
+        client, sa = connect_psk_client(s, separate=True)
+        tv = s.traverse
+        kid, ckid = gw_child(sa), child_of(client, "home")
+        client_spis = (lambda a: (a["initiator-spi"], a["responder-spi"]))(client.ike_sa("home"))
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=20, interval=0.05)
+        check(r["received"] == 20, f"ping before the restart {r['received']}/20")
+        restarts = tv.status()["dataplane"]["restarts"]
+        old_pid = tv.dataplane.pid
+        t0 = time.monotonic()
+        tv.restart_dataplane()
+        log(f"   traverse-dataplane killed (pid {old_pid}) and started again "
+            f"(pid {tv.dataplane.pid}) in {time.monotonic() - t0:.1f}s")
+        try:
+            ikelab.wait_for("traverse-control to re-install", lambda: (lambda st, c: st and st[
+                "dataplane"]["connected"] and st["dataplane"]["restarts"] > restarts and c.get(
+                    "dataplane_inbound_sas", 0) >= 1)(tv.status(), tv.counters()), 20)
+            reinstalled = True
+        except LabError:
+            reinstalled = False
+        st = tv.status()
+        c = tv.counters()
+        check(reinstalled, f"traverse-control saw the restart (restarts {restarts} -> "
+              f"{st['dataplane']['restarts']}) and re-installed: dataplane holds "
+              f"{c.get('dataplane_inbound_sas')} inbound / {c.get('dataplane_outbound_sas')} "
+              f"outbound SA(s) ({time.monotonic() - t0:.1f}s after the kill)")
+        took = wait_ping_works(s)
+        check(took is not None, f"ping works again {took and round(took, 1)}s after the "
+              "re-install")
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=10, interval=0.1)
+        if not check(r["received"] == 10, f"ping after the dataplane restart "
+                     f"{r['received']}/10"):
+            dataplane_diagnosis(s)
+        gsa = tv.ike_sa()
+        gkid = gw_child(gsa)
+        check(gsa is not None and gsa["id"] == sa["id"] and gsa["spi_i"] == sa["spi_i"]
+              and gkid is not None and (gkid["spi_in"], gkid["spi_out"]) == (
+                  kid["spi_in"], kid["spi_out"]),
+              f"gateway: same IKE SA #{sa['id']} and child SPIs {kid['spi_in']}_i/"
+              f"{kid['spi_out']}_o after the restart ({gkid and gkid['spi_in']}_i/"
+              f"{gkid and gkid['spi_out']}_o)")
+        now = child_of(client, "home")
+        csa = client.ike_sa("home")
+        check(now is not None and (now["spi-in"], now["spi-out"]) == (
+            ckid["spi-in"], ckid["spi-out"]) and csa is not None and (
+                csa["initiator-spi"], csa["responder-spi"]) == client_spis,
+              "client: same IKE SA and CHILD_SA SPIs "
+              f"{ckid['spi-in']}/{ckid['spi-out']}: nothing renegotiated")
+        check(c.get("ike_established", 0) == 1 and c.get("child_installed", 0) == 1,
+              f"gateway counters: ike_established {c.get('ike_established')}, child_installed "
+              f"{c.get('child_installed')} (no new negotiation)")
+        check(client.terminate(ike="home"), "client terminates")
+        check_traverse_gone(s)
+        return s, None
+    except Exception as e:  # noqa: BLE001
+        return s, e
+
+
+def scenario_ctlrestart(args):
+    """traverse-control killed and started again: it finds the orphaned
+    SAs in the dataplane and removes them; the client is re-initiated."""
+    s = Scenario(args).up()
+    try:
+        client, sa = connect_psk_client(s, separate=True)
+        tv = s.traverse
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=5, interval=0.1)
+        check(r["received"] == 5, f"ping before the restart {r['received']}/5")
+        c = tv.counters()
+        held = (c.get("dataplane_inbound_sas", 0), c.get("dataplane_outbound_sas", 0))
+        check(held == (1, 1), f"dataplane holds {held[0]} inbound / {held[1]} outbound SA")
+        old_pid = tv.control.pid
+        t0 = time.monotonic()
+        tv.restart_control()
+        log(f"   traverse-control killed (pid {old_pid}) and started again "
+            f"(pid {tv.control.pid}) in {time.monotonic() - t0:.1f}s")
+        m = re.search(r"removed (\d+) orphaned SA", ikelab.text_of(tv.control.err))
+        check(m is not None and int(m.group(1)) == sum(held),
+              f"new traverse-control: {m and m.group(0)} (expected {sum(held)})")
+        c = tv.counters()
+        check(c.get("dataplane_inbound_sas", -1) == 0 and c.get("dataplane_outbound_sas", -1)
+              == 0, f"dataplane holds no SA ({c.get('dataplane_inbound_sas')} in, "
+              f"{c.get('dataplane_outbound_sas')} out)")
+        check(not tv.list_sas(), "new traverse-control lists no IKE SA")
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=2, interval=0.2)
+        check(r["received"] == 0, f"the orphaned tunnel carries nothing ({r['received']}/2)")
+        # The client still believes in its SA; drop it locally and connect again.
+        client.swanctl(["--terminate", "--ike", "home", "--force"], check=False)
+        wait_sa_gone(client, "home")
+        t0 = time.monotonic()
+        check.require(client.initiate("home", "home"),
+                      f"client re-initiates ({time.monotonic() - t0:.2f}s)")
+        check_traverse_sa(s, client, nat=True)
+        took = wait_ping_works(s)
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=5, interval=0.1)
+        check(took is not None and r["received"] == 5,
+              f"ping through the new tunnel {r['received']}/5")
+        check(client.terminate(ike="home"), "client terminates")
+        check_traverse_gone(s)
+        return s, None
+    except Exception as e:  # noqa: BLE001
+        return s, e
+
+
 SCENARIOS = {"psk": scenario_psk, "cert": scenario_cert, "crl": scenario_crl,
              "nonat": scenario_nonat, "site": scenario_site}
+TRAVERSE_SCENARIOS = {"gwrekey": scenario_gwrekey, "dpd": scenario_dpd,
+                      "dprestart": scenario_dprestart, "ctlrestart": scenario_ctlrestart}
 
 
 def main():
@@ -431,7 +847,10 @@ def main():
     ap.add_argument("--build-dir", help="meson build dir (finds traverse-dataplane/-control)")
     ap.add_argument("--dataplane", help="traverse-dataplane binary")
     ap.add_argument("--control", help="traverse-control binary")
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--traversectl", help="traversectl binary")
+    ap.add_argument("--scenarios", help="comma-separated (default: all for the gateway: "
+                    f"{','.join(SCENARIOS)}, and with traverse also "
+                    f"{','.join(TRAVERSE_SCENARIOS)})")
     ap.add_argument("--pki-kind", choices=("ecdsa", "rsa"), default="ecdsa")
     ap.add_argument("--mib", type=int, default=4, help="MiB per TCP transfer")
     ap.add_argument("--keep", action="store_true", help="leave the labs up")
@@ -439,9 +858,15 @@ def main():
     if os.geteuid() != 0:
         log("SKIP: needs root (network namespaces)")
         return 77
+    known = dict(SCENARIOS)
+    if args.gateway == "traverse":
+        known.update(TRAVERSE_SCENARIOS)
+    if not args.scenarios:
+        args.scenarios = ",".join(known)
     for name in args.scenarios.split(","):
-        if name not in SCENARIOS:
-            log(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        if name not in known:
+            log(f"unknown scenario {name!r} for gateway {args.gateway}; known: "
+                f"{', '.join(known)}")
             return 2
     if args.gateway == "traverse":
         probe = ikelab.TraverseGateway.__new__(ikelab.TraverseGateway)
@@ -450,6 +875,7 @@ def main():
         probe.dataplane_bin = args.dataplane or os.path.join(
             bd, "dataplane/engine/traverse-dataplane")
         probe.control_bin = args.control or os.path.join(bd, "control/traverse-control")
+        probe.traversectl_bin = args.traversectl or os.path.join(bd, "control/ctl/traversectl")
         try:
             probe.check_binaries()
         except LabError as e:
@@ -470,7 +896,7 @@ def main():
         failed_before = len(check.failed)
         s, err = None, None
         try:
-            s, err = SCENARIOS[name](args)
+            s, err = known[name](args)
         except Exception as e:  # noqa: BLE001 - lab setup failed
             err = e
         if err is not None:

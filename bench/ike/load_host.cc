@@ -1,0 +1,90 @@
+#include "bench/ike/load_host.hh"
+
+#include <cstdio>
+
+namespace traverse::bench {
+namespace {
+
+constexpr std::size_t kRecentProblems = 20;
+
+const char* level_name(ike::LogLevel level) {
+  switch (level) {
+    case ike::LogLevel::error:
+      return "error";
+    case ike::LogLevel::warning:
+      return "warning";
+    case ike::LogLevel::info:
+      return "info";
+    case ike::LogLevel::debug:
+      return "debug";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Expected<void, std::string> CountingIpsec::add_sa(const ike::ChildSaInstall& sa) {
+  (void)sa;
+  ++installed_;
+  return {};
+}
+
+Expected<void, std::string> CountingIpsec::update_sa(uint32_t spi, bool inbound,
+                                                     const ike::Endpoint& local,
+                                                     const ike::Endpoint& remote, bool udp_encap) {
+  (void)spi, (void)inbound, (void)local, (void)remote, (void)udp_encap;
+  return {};
+}
+
+Expected<void, std::string> CountingIpsec::delete_sa(uint32_t spi, bool inbound) {
+  (void)spi, (void)inbound;
+  ++removed_;
+  return {};
+}
+
+Expected<void, std::string> CountingIpsec::add_policy(const ike::TsRange& selector, uint32_t spi) {
+  (void)selector, (void)spi;
+  return {};
+}
+
+Expected<void, std::string> CountingIpsec::delete_policy(const ike::TsRange& selector,
+                                                         uint32_t spi) {
+  (void)selector, (void)spi;
+  return {};
+}
+
+std::optional<ike::ChildSaCounters> CountingIpsec::counters(uint32_t spi, bool inbound) {
+  (void)spi, (void)inbound;
+  return ike::ChildSaCounters{};
+}
+
+std::vector<std::shared_ptr<const ike::PeerConfig>> LoadHost::configs_for(
+    const ike::Endpoint& local, const ike::Endpoint& remote) {
+  (void)local, (void)remote;
+  return {};
+}
+
+Expected<ike::AssignedConfig, std::string> LoadHost::assign_config(const ike::PeerConfig& config,
+                                                                   const std::string& peer,
+                                                                   bool want_v4, bool want_v6) {
+  (void)config, (void)peer, (void)want_v4, (void)want_v6;
+  return unexpected(std::string("the load generator assigns no addresses"));
+}
+
+void LoadHost::release_config(const ike::PeerConfig& config, const std::string& peer) {
+  (void)config, (void)peer;
+}
+
+void LoadHost::log(ike::LogLevel level, std::string_view message) {
+  if (level <= ike::LogLevel::warning) {
+    if (recent_.size() == kRecentProblems)
+      recent_.erase(recent_.begin());
+    recent_.emplace_back(message);
+  }
+  if (static_cast<int>(level) > static_cast<int>(threshold_))
+    return;
+  std::fprintf(stderr, "ike-load %s: %.*s\n", level_name(level), static_cast<int>(message.size()),
+               message.data());
+}
+
+}  // namespace traverse::bench
