@@ -172,6 +172,7 @@ void IkeSa::process_create_child_response(PendingRequest& pending,
   auto old_it = pending.kind == ExchangeKind::rekey_child ? children_.find(pending.child_id)
                                                           : children_.end();
   auto restore_old = [&]() {
+    manager_.unregister_child(pending.new_spi_in);  // the SPI we offered is free again
     if (old_it != children_.end() && old_it->second.state == ChildState::rekeying) {
       old_it->second.state = ChildState::installed;
       // Try again later rather than let it expire.

@@ -204,6 +204,12 @@ void IkeSa::process_auth_request(uint32_t message_id, const std::vector<Payload>
     return;
   }
   config_ = chosen;
+  // RFC 7296 2.4: INITIAL_CONTACT says the peer kept no state; its older IKE
+  // SAs go (without a delete it could not read) before its lease is looked
+  // up, so a returning client gets its address back.
+  if (find_notify(inner, NotifyType::initial_contact) != nullptr) {
+    manager_.on_initial_contact(*this);
+  }
   dpd_interval_ = config_->dpd_interval;
   local_id_text_ = to_string(config_->local_id);
 
@@ -293,11 +299,15 @@ void IkeSa::process_auth_response(PendingRequest& pending, const std::vector<Pay
     auto error = complete_child(inner, pending, &child);
     if (error) {
       log(LogLevel::warning, "first child failed: " + *error);
+      manager_.unregister_child(pending.new_spi_in);  // the SPI we offered is free again
     } else if (install_child(child, nonce_i_, nonce_r_, {}, true)) {
       children_.emplace(child.id, std::move(child));
     }
-  } else if (const auto* err = find_error_notify(inner)) {
-    log(LogLevel::warning, std::string("first child refused: ") + to_string(err->type));
+  } else {
+    manager_.unregister_child(pending.new_spi_in);
+    if (const auto* err = find_error_notify(inner)) {
+      log(LogLevel::warning, std::string("first child refused: ") + to_string(err->type));
+    }
   }
   established();
 }

@@ -42,6 +42,9 @@ IkeSa::IkeSa(IkeSaManager& manager, uint64_t id, Role role, Endpoint local, Endp
 }
 
 IkeSa::~IkeSa() {
+  // An inbound SPI offered in a request that never completed is released.
+  if (pending_ && pending_->new_spi_in != 0)
+    manager_.unregister_child(pending_->new_spi_in);
   destroy_children();
 }
 

@@ -270,3 +270,37 @@ TEST_F(CertificatePairTest, UntrustedGatewayCertificateFailsTheClient) {
 
 }  // namespace
 }  // namespace traverse::ike::testing
+
+namespace traverse::ike {
+namespace {
+
+// RFC 7296 2.4: a client that restarted authenticates with INITIAL_CONTACT;
+// the gateway drops the older IKE SA of that identity and its child SAs.
+using testing::IkePairTest;
+
+TEST_F(IkePairTest, InitialContactReplacesTheOlderIkeSaOfThatPeer) {
+  establish();
+  if (HasFatalFailure())
+    return;
+  const uint64_t first = gateway_sa()->id();
+  const uint32_t first_spi_in = gateway_sa()->children().begin()->second.spi_in;
+  initiate();  // the same identity again, as after a client restart
+  net.deliver_all();
+  tick();  // the manager reaps the replaced SA
+  std::size_t live = 0;
+  uint64_t survivor = 0;
+  gateway->for_each([&](const IkeSa& sa) {
+    if (!sa.dead()) {
+      ++live;
+      survivor = sa.id();
+    }
+  });
+  EXPECT_EQ(live, 1u);
+  EXPECT_NE(survivor, first);
+  EXPECT_EQ(gateway->counters().get("ike_replaced_by_initial_contact"), 1u);
+  // The old child's inbound SA left the gateway's dataplane.
+  EXPECT_EQ(gateway_host.backend.sas().count({first_spi_in, true}), 0u);
+}
+
+}  // namespace
+}  // namespace traverse::ike

@@ -347,6 +347,20 @@ void IkeSaManager::on_peer_address_changed(uint32_t inbound_spi, const Endpoint&
     sa->on_peer_moved(remote);
 }
 
+void IkeSaManager::on_initial_contact(const IkeSa& fresh) {
+  for (auto& [id, sa] : by_id_) {
+    if (sa.get() == &fresh || sa->dead() || sa->remote_id_text() != fresh.remote_id_text() ||
+        sa->config() != fresh.config()) {
+      continue;
+    }
+    host_.log(LogLevel::info, "ike#" + std::to_string(id) + " replaced: " + fresh.remote_id_text() +
+                                  " sent INITIAL_CONTACT");
+    counters_.add("ike_replaced_by_initial_contact");
+    sa->destroy_children();
+    sa->state_ = IkeState::dead;
+  }
+}
+
 void IkeSaManager::on_dataplane_restarted() {
   for (auto& [id, sa] : by_id_)
     sa->reinstall_children();

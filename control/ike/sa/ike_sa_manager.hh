@@ -53,6 +53,8 @@ class IkeSaManager {
   void on_child_hard_lifetime(uint32_t spi, bool inbound);
   void on_peer_address_changed(uint32_t inbound_spi, const Endpoint& remote);
   void on_dataplane_restarted();
+  // A peer authenticated with INITIAL_CONTACT: drop its other IKE SAs.
+  void on_initial_contact(const IkeSa& fresh);
 
   // Operator actions; false when no such SA.
   bool terminate_ike(uint64_t id);
