@@ -26,12 +26,27 @@ echo "== build ($asan: ASan + UBSan, unit tests only)"
   -Db_sanitize=address,undefined -Db_lundef=false
 # Only what the unit suite runs: the sanitizers watch the parsers and the
 # ESP core; the DPDK engine is exercised by the suites above.
-mapfile -t unit_targets < <(meson introspect "$asan" --tests | /usr/bin/python3 -c '
-import json, os, sys
+mapfile -t unit_targets < <(/usr/bin/python3 - "$asan" <<'PY'
+import json, os, subprocess, sys
 build = sys.argv[1]
-for t in json.load(sys.stdin):
-    if "unit" in t["suite"] or any(s.endswith(":unit") for s in t["suite"]):
-        print(os.path.relpath(t["cmd"][0], build))' "$asan")
+def introspect(what):
+    return json.loads(subprocess.check_output(["meson", "introspect", build, what]))
+targets = {t["id"]: t for t in introspect("--targets")}
+wanted = set()
+for t in introspect("--tests"):
+    if not ("unit" in t["suite"] or any(s.endswith(":unit") for s in t["suite"])):
+        continue
+    # The test's own program when we build it (not /usr/bin/python3), and
+    # everything it depends on (tools a Python test drives).
+    if os.path.abspath(t["cmd"][0]).startswith(os.path.abspath(build) + os.sep):
+        wanted.add(os.path.relpath(t["cmd"][0], build))
+    for dep in t.get("depends", []):
+        if dep in targets:
+            for f in targets[dep]["filename"]:
+                wanted.add(os.path.relpath(f, build))
+print("\n".join(sorted(wanted)))
+PY
+)
 ninja -C "$asan" -j "$jobs" "${unit_targets[@]}"
 
 echo "== tests ($asan)"
