@@ -206,27 +206,7 @@ bool IkeSa::install_child(ChildSa& child, ByteView ni, ByteView nr, ByteView sha
   child.expire_at = now + lifetime + lifetime / 10;
   child.state = ChildState::installed;
 
-  auto install = [&](bool inbound) -> Expected<void, std::string> {
-    ChildSaInstall sa;
-    sa.spi = inbound ? child.spi_in : child.spi_out;
-    sa.inbound = inbound;
-    sa.encr_id = child.encr_id();
-    sa.key_bits = child.key_bits();
-    sa.integ_id = child.integ_id();
-    sa.esn = child.esn();
-    sa.udp_encap = child.encap;
-    sa.encr_key = inbound ? child.keys.encr_in.clone() : child.keys.encr_out.clone();
-    sa.integ_key = inbound ? child.keys.integ_in.clone() : child.keys.integ_out.clone();
-    sa.local = local_;
-    sa.remote = remote_;
-    sa.replay_window = config_->replay_window;
-    if (config_->child_lifetime_bytes != 0) {
-      sa.soft_bytes = config_->child_lifetime_bytes;
-      sa.hard_bytes = config_->child_lifetime_bytes + config_->child_lifetime_bytes / 10;
-    }
-    sa.cookie = child.id;
-    return host_.ipsec().add_sa(sa);
-  };
+  auto install = [&](bool inbound) { return host_.ipsec().add_sa(install_record(child, inbound)); };
   auto in = install(true);
   if (!in) {
     log(LogLevel::error,
@@ -331,25 +311,34 @@ void IkeSa::refresh_counters() {
   }
 }
 
+ChildSaInstall IkeSa::install_record(const ChildSa& child, bool inbound) const {
+  ChildSaInstall sa;
+  sa.spi = inbound ? child.spi_in : child.spi_out;
+  sa.inbound = inbound;
+  sa.encr_id = child.encr_id();
+  sa.key_bits = child.key_bits();
+  sa.integ_id = child.integ_id();
+  sa.esn = child.esn();
+  sa.udp_encap = child.encap;
+  sa.encr_key = inbound ? child.keys.encr_in.clone() : child.keys.encr_out.clone();
+  sa.integ_key = inbound ? child.keys.integ_in.clone() : child.keys.integ_out.clone();
+  sa.local = local_;
+  sa.remote = remote_;
+  sa.replay_window = config_->replay_window;
+  if (config_->child_lifetime_bytes != 0) {
+    sa.soft_bytes = config_->child_lifetime_bytes;
+    sa.hard_bytes = config_->child_lifetime_bytes + config_->child_lifetime_bytes / 10;
+  }
+  sa.cookie = child.id;
+  return sa;
+}
+
 void IkeSa::reinstall_children() {
   for (auto& [cid, child] : children_) {
     if (child.spi_in == 0 || child.spi_out == 0)
       continue;
     for (bool inbound : {true, false}) {
-      ChildSaInstall sa;
-      sa.spi = inbound ? child.spi_in : child.spi_out;
-      sa.inbound = inbound;
-      sa.encr_id = child.encr_id();
-      sa.key_bits = child.key_bits();
-      sa.integ_id = child.integ_id();
-      sa.esn = child.esn();
-      sa.udp_encap = child.encap;
-      sa.encr_key = inbound ? child.keys.encr_in.clone() : child.keys.encr_out.clone();
-      sa.integ_key = inbound ? child.keys.integ_in.clone() : child.keys.integ_out.clone();
-      sa.local = local_;
-      sa.remote = remote_;
-      sa.replay_window = config_->replay_window;
-      sa.cookie = child.id;
+      ChildSaInstall sa = install_record(child, inbound);
       if (!inbound)
         sa.first_sequence = child.out_packets_seen + (uint64_t{1} << 22);
       auto r = host_.ipsec().add_sa(sa);

@@ -191,6 +191,8 @@ class IkeSa {
   bool install_child(ChildSa& child, ByteView ni, ByteView nr, ByteView shared_secret,
                      bool we_initiated);
   void uninstall_child(ChildSa& child, bool inbound, bool outbound);
+  // One direction of `child` as the backend installs it (keys copied).
+  ChildSaInstall install_record(const ChildSa& child, bool inbound) const;
   uint32_t allocate_child_spi();
   uint64_t next_child_id();
 
