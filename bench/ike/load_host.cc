@@ -7,20 +7,6 @@ namespace {
 
 constexpr std::size_t kRecentProblems = 20;
 
-const char* level_name(ike::LogLevel level) {
-  switch (level) {
-    case ike::LogLevel::error:
-      return "error";
-    case ike::LogLevel::warning:
-      return "warning";
-    case ike::LogLevel::info:
-      return "info";
-    case ike::LogLevel::debug:
-      return "debug";
-  }
-  return "?";
-}
-
 }  // namespace
 
 Expected<void, std::string> CountingIpsec::add_sa(const ike::ChildSaInstall& sa) {
@@ -83,8 +69,8 @@ void LoadHost::log(ike::LogLevel level, std::string_view message) {
   }
   if (static_cast<int>(level) > static_cast<int>(threshold_))
     return;
-  std::fprintf(stderr, "ike-load %s: %.*s\n", level_name(level), static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "ike-load %s: %.*s\n", ike::to_string(level),
+               static_cast<int>(message.size()), message.data());
 }
 
 }  // namespace traverse::bench

@@ -28,20 +28,6 @@ ike::LogLevel to_ike(LogLevel level) {
   return ike::LogLevel::info;
 }
 
-const char* level_name(ike::LogLevel level) {
-  switch (level) {
-    case ike::LogLevel::error:
-      return "error";
-    case ike::LogLevel::warning:
-      return "warning";
-    case ike::LogLevel::info:
-      return "info";
-    case ike::LogLevel::debug:
-      return "debug";
-  }
-  return "info";
-}
-
 bool in_ranges(const std::vector<ike::TsRange>& ranges, const asio::ip::address& a) {
   for (const auto& r : ranges) {
     if (!ike::intersect(r, ike::TsRange::host(a)).empty())
@@ -65,7 +51,7 @@ void GatewayDaemon::log(ike::LogLevel level, std::string_view message) {
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::fprintf(stderr, "%s traverse-control %s: %.*s\n", stamp, level_name(level),
+  std::fprintf(stderr, "%s traverse-control %s: %.*s\n", stamp, ike::to_string(level),
                static_cast<int>(message.size()), message.data());
   std::fflush(stderr);
 }

@@ -8,14 +8,19 @@
 
 namespace traverse::ike {
 
-inline constexpr uint16_t kAttrIp4Address = 1;
-inline constexpr uint16_t kAttrIp4Netmask = 2;
-inline constexpr uint16_t kAttrIp4Dns = 3;
-inline constexpr uint16_t kAttrIp6Address = 8;
-inline constexpr uint16_t kAttrIp6Dns = 10;
-inline constexpr uint16_t kAttrIp4Subnet = 13;
-inline constexpr uint16_t kAttrIp6Subnet = 15;
-inline constexpr uint16_t kAttrDnsDomain = 25;  // RFC 8598
+// The codec's attribute numbers as plain values, for switch statements.
+inline constexpr auto kAttrIp4Address =
+    static_cast<uint16_t>(ConfigAttributeType::internal_ip4_address);
+inline constexpr auto kAttrIp4Dns = static_cast<uint16_t>(ConfigAttributeType::internal_ip4_dns);
+inline constexpr auto kAttrIp6Address =
+    static_cast<uint16_t>(ConfigAttributeType::internal_ip6_address);
+inline constexpr auto kAttrIp6Dns = static_cast<uint16_t>(ConfigAttributeType::internal_ip6_dns);
+inline constexpr auto kAttrIp4Subnet =
+    static_cast<uint16_t>(ConfigAttributeType::internal_ip4_subnet);
+inline constexpr auto kAttrIp6Subnet =
+    static_cast<uint16_t>(ConfigAttributeType::internal_ip6_subnet);
+inline constexpr auto kAttrDnsDomain =
+    static_cast<uint16_t>(ConfigAttributeType::internal_dns_domain);  // RFC 8598
 
 struct ConfigRequest {
   bool want_v4 = false;

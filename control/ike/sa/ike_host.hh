@@ -17,6 +17,19 @@
 namespace traverse::ike {
 
 enum class LogLevel : uint8_t { error, warning, info, debug };
+constexpr const char* to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
+  }
+  return "info";
+}
 
 class IkeHost {
  public:

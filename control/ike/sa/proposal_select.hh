@@ -13,11 +13,12 @@
 
 namespace traverse::ike {
 
-inline constexpr uint8_t kTransformEncr = 1;
-inline constexpr uint8_t kTransformPrf = 2;
-inline constexpr uint8_t kTransformInteg = 3;
-inline constexpr uint8_t kTransformDh = 4;
-inline constexpr uint8_t kTransformEsn = 5;
+// ProposalTransform::type values, as plain bytes of the codec's enum.
+inline constexpr auto kTransformEncr = static_cast<uint8_t>(TransformType::encr);
+inline constexpr auto kTransformPrf = static_cast<uint8_t>(TransformType::prf);
+inline constexpr auto kTransformInteg = static_cast<uint8_t>(TransformType::integ);
+inline constexpr auto kTransformDh = static_cast<uint8_t>(TransformType::dh);
+inline constexpr auto kTransformEsn = static_cast<uint8_t>(TransformType::esn);
 
 struct SelectedProposal {
   ProposalSpec chosen;  // exactly one transform of each type present
