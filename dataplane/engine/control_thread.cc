@@ -112,6 +112,7 @@ api::ReplyStatus ControlThread::add_sa(const api::SaRecord& record, std::string*
       entry->max_inner = static_cast<uint16_t>(twin->max_inner_length(mtu));
     }
     entry->sa = std::move(sa);
+    entry->hot.record(*entry->sa);
     entry->cookie = record.cookie;
     entry->limits = limits;
     return engine_.tables.add_inbound(std::move(entry), detail);
@@ -124,6 +125,7 @@ api::ReplyStatus ControlThread::add_sa(const api::SaRecord& record, std::string*
   entry->spi = record.spi;
   entry->owner = engine_.owner_of(record.spi);
   entry->sa = std::move(sa);
+  entry->hot.record(*entry->sa);
   entry->path_mtu.store(mtu);
   entry->local = config.local;
   entry->remote = config.remote;

@@ -4,6 +4,7 @@
 // and sends to the peer's current address through the outside port.
 #include <rte_ethdev.h>
 
+#include "dataplane/engine/burst_prefetch.hh"
 #include "dataplane/engine/ops/icmp_too_big.hh"
 #include "dataplane/engine/ops/mss_clamp.hh"
 #include "dataplane/engine/ops/prefragment.hh"
@@ -19,19 +20,87 @@ bool is_multicast_or_link_local_v6(const uint8_t* dst) {
   return dst[0] == 0xff || (dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80);
 }
 
+// The destination address a policy lookup would use, or nullptr when the
+// classifier will not look one up (it decides; this only picks keys).
+const uint8_t* policy_destination(const rte_mbuf* m, uint8_t* version) {
+  if (m->nb_segs > 1 || rte_pktmbuf_data_len(m) < kEthernetLen + 28) {
+    return nullptr;
+  }
+  const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint16_t type = esp::load_be16(frame + 12);
+  const uint8_t* l3 = frame + kEthernetLen;
+  if (type == RTE_ETHER_TYPE_IPV4 && (l3[0] >> 4) == 4) {
+    *version = 4;
+    return l3 + 16;
+  }
+  if (type == RTE_ETHER_TYPE_IPV6 && (l3[0] >> 4) == 6 &&
+      rte_pktmbuf_data_len(m) >= kEthernetLen + 40) {
+    *version = 6;
+    return l3 + 24;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 void Worker::receive_inside(rte_mbuf** pkts, uint16_t n) {
   counters_.add(WorkerCounter::rx_inside, n);
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) {
-      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  }
+  // 1. The burst's exact policy lookups at once.
+  PolicyKey keys[kBurst];
+  const PolicyKey* key_refs[kBurst];
+  uint16_t key_owner[kBurst];
+  int32_t hints[kBurst];
+  uint32_t keyed = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    hints[i] = kNotLookedUp;
+    uint8_t version = 0;
+    if (const uint8_t* dst = policy_destination(pkts[i], &version)) {
+      keys[keyed] = PolicyKey::of(version, dst);
+      key_refs[keyed] = &keys[keyed];
+      key_owner[keyed++] = i;
     }
-    classify_inside(pkts[i]);
+  }
+  int32_t slots[kBurst];
+  engine_.tables.lookup_exact_bulk(key_refs, keyed, slots);
+  for (uint32_t k = 0; k < keyed; ++k) {
+    hints[key_owner[k]] = slots[k];
+  }
+  // 2. The slots' cells, then the entries they point to.
+  for (uint16_t i = 0; i < n; ++i) {
+    if (hints[i] >= 0) {
+      rte_prefetch0(engine_.tables.outbound_cell(static_cast<uint32_t>(hints[i])));
+    }
+  }
+  OutboundEntry* entries[kBurst];
+  for (uint16_t i = 0; i < n; ++i) {
+    entries[i] =
+        hints[i] >= 0 ? engine_.tables.outbound_at(static_cast<uint32_t>(hints[i])) : nullptr;
+    if (entries[i] != nullptr && (i == 0 || entries[i] != entries[i - 1])) {
+      prefetch_lines(entries[i], sizeof(OutboundEntry));
+    }
+  }
+  // 3. Each packet, with the SA state of a packet a few ahead on its way.
+  // A burst is often one flow: an SA's state is prefetched once per run.
+  auto prefetch_sa = [&](uint16_t i) {
+    if (entries[i] != nullptr && (i == 0 || entries[i] != entries[i - 1])) {
+      prefetch_hot(entries[i]->hot);
+    }
+  };
+  for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) {
+    prefetch_sa(i);
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + kPrefetchAhead < n) {
+      prefetch_sa(static_cast<uint16_t>(i + kPrefetchAhead));
+    }
+    classify_inside(pkts[i], hints[i]);
   }
 }
 
-void Worker::classify_inside(rte_mbuf* m) {
+void Worker::classify_inside(rte_mbuf* m, int32_t hint) {
   if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
     drop(m, WorkerCounter::malformed_l3);
     return;
@@ -55,7 +124,9 @@ void Worker::classify_inside(rte_mbuf* m) {
       to_tap(kInside, m);
       return;
     }
-    slot = engine_.tables.lookup_v4(l3 + 16);
+    slot = hint >= 0            ? hint
+           : hint == kExactMiss ? engine_.tables.lookup_prefix_v4(l3 + 16)
+                                : engine_.tables.lookup_v4(l3 + 16);
   } else if (type == RTE_ETHER_TYPE_IPV6 && (l3[0] >> 4) == 6 &&
              rte_pktmbuf_data_len(m) >= kEthernetLen + 40) {
     if (route.is_local(6, l3 + 24) || is_multicast_or_link_local_v6(l3 + 24)) {
@@ -63,7 +134,9 @@ void Worker::classify_inside(rte_mbuf* m) {
       to_tap(kInside, m);
       return;
     }
-    slot = engine_.tables.lookup_v6(l3 + 24);
+    slot = hint >= 0            ? hint
+           : hint == kExactMiss ? engine_.tables.lookup_prefix_v6(l3 + 24)
+                                : engine_.tables.lookup_v6(l3 + 24);
   } else {
     drop(m, WorkerCounter::unsupported_ethertype);
     return;

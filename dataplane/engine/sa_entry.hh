@@ -36,6 +36,20 @@ struct SaStats {
   }
 };
 
+// What the owner's packet path reads of an SA besides its entry (the ESP
+// state, the cipher session, its key schedule), recorded when the entry is
+// built: the worker prefetches it a few packets ahead without chasing the
+// pointers between them.
+struct HotMemory {
+  crypto::MemoryRegion regions[crypto::kMaxHotRegions];
+  uint32_t count = 0;
+
+  template <typename Sa>
+  void record(const Sa& sa) {
+    count = sa.hot_regions(regions);
+  }
+};
+
 // Lifetime state the owner advances; events go up exactly once per limit.
 enum SaFlags : uint8_t {
   kSoftRaised = 1u << 0,
@@ -49,6 +63,7 @@ struct alignas(64) InboundEntry {
   uint8_t flags = 0;
   bool udp_encap = false;
   std::unique_ptr<esp::InboundSa> sa;
+  HotMemory hot;
   uint16_t path_mtu = 1500;
   uint16_t max_inner = 1400;  // largest inner packet the tunnel carries: MSS clamping
   uint16_t peer_port = 0;     // where authenticated ESP last came from (NAT-T)
@@ -63,6 +78,7 @@ struct alignas(64) OutboundEntry {
   uint16_t owner = 0;
   uint8_t flags = 0;
   std::unique_ptr<esp::OutboundSa> sa;
+  HotMemory hot;
   // Lowered by any worker that validates an ICMP error (atomic min), raised
   // only by the control plane.
   std::atomic<uint16_t> path_mtu{1500};

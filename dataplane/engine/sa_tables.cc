@@ -5,7 +5,7 @@
 
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 #include <rte_rcu_qsbr.h>
@@ -15,21 +15,6 @@
 
 namespace traverse::engine {
 namespace {
-
-// Exact-match key: the IP version and the address (IPv4 in the first 4 bytes).
-struct ExactKey {
-  uint8_t version;
-  uint8_t pad[3];
-  uint8_t bytes[16];
-};
-static_assert(sizeof(ExactKey) == 20);
-
-ExactKey exact_key(uint8_t version, const uint8_t* address) {
-  ExactKey key{};
-  key.version = version;
-  std::memcpy(key.bytes, address, version == 4 ? 4 : 16);
-  return key;
-}
 
 bool is_host_prefix(const Prefix& p) {
   return p.length == (p.address.version == 4 ? 32 : 128);
@@ -66,8 +51,9 @@ bool SaTables::init(uint32_t max_sas, rte_rcu_qsbr* rcu, std::string* error) {
   rte_hash_parameters params{};
   params.name = "traverse_policy_exact";
   params.entries = capacity_;
-  params.key_len = sizeof(ExactKey);
-  params.hash_func = rte_jhash;
+  params.key_len = sizeof(PolicyKey);
+  // CRC32 instructions: a third of jhash's cost on a 20-byte key.
+  params.hash_func = rte_hash_crc;
   params.socket_id = 0;
   // One writer (the control thread), lock-free readers (the workers).
   params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
@@ -135,11 +121,24 @@ bool SaTables::update_prefix(const PrefixKey& key, uint32_t slot, bool add, std:
 }
 
 int32_t SaTables::lookup_v4(const uint8_t* dst) const {
-  const ExactKey key = exact_key(4, dst);
+  const PolicyKey key = PolicyKey::of(4, dst);
   void* data = nullptr;
   if (rte_hash_lookup_data(exact_, &key, &data) >= 0) {
     return static_cast<int32_t>(reinterpret_cast<uintptr_t>(data));
   }
+  return lookup_prefix_v4(dst);
+}
+
+int32_t SaTables::lookup_v6(const uint8_t* dst) const {
+  const PolicyKey key = PolicyKey::of(6, dst);
+  void* data = nullptr;
+  if (rte_hash_lookup_data(exact_, &key, &data) >= 0) {
+    return static_cast<int32_t>(reinterpret_cast<uintptr_t>(data));
+  }
+  return lookup_prefix_v6(dst);
+}
+
+int32_t SaTables::lookup_prefix_v4(const uint8_t* dst) const {
   uint32_t address;
   std::memcpy(&address, dst, 4);
   uint32_t slot = 0;
@@ -150,17 +149,28 @@ int32_t SaTables::lookup_v4(const uint8_t* dst) const {
   return kNoPolicy;
 }
 
-int32_t SaTables::lookup_v6(const uint8_t* dst) const {
-  const ExactKey key = exact_key(6, dst);
-  void* data = nullptr;
-  if (rte_hash_lookup_data(exact_, &key, &data) >= 0) {
-    return static_cast<int32_t>(reinterpret_cast<uintptr_t>(data));
-  }
+int32_t SaTables::lookup_prefix_v6(const uint8_t* dst) const {
   uint32_t slot = 0;
   if (rte_lpm6_lookup(lpm6_.load(std::memory_order_acquire), dst, &slot) == 0) {
     return static_cast<int32_t>(slot);
   }
   return kNoPolicy;
+}
+
+void SaTables::lookup_exact_bulk(const PolicyKey** keys, uint32_t n, int32_t* slots) const {
+  void* data[RTE_HASH_LOOKUP_BULK_MAX];
+  for (uint32_t done = 0; done < n;) {
+    const uint32_t count = std::min<uint32_t>(n - done, RTE_HASH_LOOKUP_BULK_MAX);
+    uint64_t hits = 0;
+    rte_hash_lookup_bulk_data(exact_, reinterpret_cast<const void**>(keys + done), count, &hits,
+                              data);
+    for (uint32_t i = 0; i < count; ++i) {
+      slots[done + i] = (hits >> i) & 1u
+                            ? static_cast<int32_t>(reinterpret_cast<uintptr_t>(data[i]))
+                            : kExactMiss;
+    }
+    done += count;
+  }
 }
 
 api::ReplyStatus SaTables::add_inbound(std::unique_ptr<InboundEntry> entry, std::string* detail) {
@@ -248,7 +258,7 @@ api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, std:
   ++slot_refs_[static_cast<uint32_t>(slot)];
   policies_[key] = static_cast<uint32_t>(slot);
   if (is_host_prefix(selector)) {
-    const ExactKey exact = exact_key(selector.address.version, selector.address.bytes.data());
+    const PolicyKey exact = PolicyKey::of(selector.address.version, selector.address.bytes.data());
     // Replacing the data of an existing key is atomic for lock-free readers.
     if (rte_hash_add_key_data(exact_, &exact,
                               reinterpret_cast<void*>(static_cast<uintptr_t>(slot))) != 0) {
@@ -283,7 +293,7 @@ api::ReplyStatus SaTables::remove_policy(const Prefix& selector, uint32_t spi,
   }
   policies_.erase(it);
   if (is_host_prefix(selector)) {
-    const ExactKey exact = exact_key(selector.address.version, selector.address.bytes.data());
+    const PolicyKey exact = PolicyKey::of(selector.address.version, selector.address.bytes.data());
     rte_hash_del_key(exact_, &exact);  // RCU-deferred free of the key slot
   } else {
     update_prefix(key, 0, false, detail);

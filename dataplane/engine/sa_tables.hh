@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,40 @@ struct rte_rcu_qsbr;
 namespace traverse::engine {
 
 inline constexpr int32_t kNoPolicy = -1;
+// A bulk exact lookup's miss: only the prefix tables can still match.
+inline constexpr int32_t kExactMiss = -2;
+
+// Exact-match policy key: the IP version and the address (IPv4 in the first
+// 4 bytes). Office Mode addresses (/32, /128 selectors) live here.
+struct PolicyKey {
+  uint8_t version;
+  uint8_t pad[3];
+  uint8_t bytes[16];
+
+  static PolicyKey of(uint8_t version, const uint8_t* address) {
+    // Whole-word stores: the hash reads the key 8 bytes at a time right
+    // after it is built, and a load assembled from narrower stores cannot
+    // be forwarded from the store buffer (a stall of a dozen cycles).
+    uint64_t words[2] = {version, 0};
+    uint32_t tail = 0;
+    if (version == 4) {
+      uint32_t v4;
+      std::memcpy(&v4, address, 4);
+      words[0] |= static_cast<uint64_t>(v4) << 32;
+    } else {
+      uint32_t head;
+      std::memcpy(&head, address, 4);
+      words[0] |= static_cast<uint64_t>(head) << 32;
+      std::memcpy(&words[1], address + 4, 8);
+      std::memcpy(&tail, address + 12, 4);
+    }
+    PolicyKey key;
+    std::memcpy(&key, words, 16);
+    std::memcpy(reinterpret_cast<uint8_t*>(&key) + 16, &tail, 4);
+    return key;
+  }
+};
+static_assert(sizeof(PolicyKey) == 20);
 
 class SaTables {
  public:
@@ -48,6 +83,19 @@ class SaTables {
   // The outbound slot for an inside destination, or kNoPolicy.
   int32_t lookup_v4(const uint8_t* dst) const;
   int32_t lookup_v6(const uint8_t* dst) const;
+  // The prefix tables alone (after an exact miss).
+  int32_t lookup_prefix_v4(const uint8_t* dst) const;
+  int32_t lookup_prefix_v6(const uint8_t* dst) const;
+  // Exact lookups of a burst at once (the hash prefetches its buckets for
+  // all keys before comparing any): a slot or kExactMiss per key.
+  void lookup_exact_bulk(const PolicyKey** keys, uint32_t n, int32_t* slots) const;
+  // Where a worker's inbound lookup of `spi` will read (prefetch target).
+  const std::atomic<InboundEntry*>* inbound_cell(uint32_t spi) const {
+    return &inbound_[spi & mask_];
+  }
+  const std::atomic<OutboundEntry*>* outbound_cell(uint32_t slot) const {
+    return slot < capacity_ ? &outbound_[slot] : nullptr;
+  }
 
   // ---- control thread ----
   api::ReplyStatus add_inbound(std::unique_ptr<InboundEntry> entry, std::string* detail);

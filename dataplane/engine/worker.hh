@@ -18,6 +18,8 @@ struct rte_ip_frag_tbl;
 namespace traverse::engine {
 
 inline constexpr uint16_t kBurst = 32;
+// classify_inside's hint when the burst did no lookup for the packet.
+inline constexpr int32_t kNotLookedUp = -3;
 
 // A decrypted packet parked until its next hop's MAC is known, as a kernel
 // queues a few packets per unresolved neighbour instead of dropping the
@@ -78,7 +80,9 @@ class Worker {
 
   // outbound_path.cc: inside port -> policy -> encrypt -> outside port
   void receive_inside(rte_mbuf** pkts, uint16_t n);
-  void classify_inside(rte_mbuf* m);
+  // `hint`: the burst's exact policy lookup (a slot or kExactMiss), or
+  // kNotLookedUp.
+  void classify_inside(rte_mbuf* m, int32_t hint = kNotLookedUp);
   void encrypt(rte_mbuf* m, OutboundEntry* entry);
   void encrypt_one(rte_mbuf* m, OutboundEntry* entry);
   void send_too_big(rte_mbuf* m, OutboundEntry* entry, uint32_t mtu);

@@ -39,6 +39,13 @@ class InboundSa {
   const ReplayWindow& replay_window() const { return replay_; }
   ReplayWindow& replay_window() { return replay_; }
 
+  // This SA and its cipher session's hot memory (crypto::MemoryRegion): at
+  // most crypto::kMaxHotRegions entries, for the dataplane's burst prefetch.
+  uint32_t hot_regions(crypto::MemoryRegion* out) const {
+    out[0] = {this, sizeof(*this)};
+    return 1 + cipher_->hot_regions(out + 1);
+  }
+
  private:
   static constexpr uint32_t kTrailerLen = 2;
 

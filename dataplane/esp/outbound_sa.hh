@@ -49,6 +49,13 @@ class OutboundSa {
   void set_remote(const IpAddress& remote, uint16_t port) { outer_.set_remote(remote, port); }
   const OuterHeader& outer_header() const { return outer_; }
 
+  // This SA and its cipher session's hot memory (crypto::MemoryRegion): at
+  // most crypto::kMaxHotRegions entries, for the dataplane's burst prefetch.
+  uint32_t hot_regions(crypto::MemoryRegion* out) const {
+    out[0] = {this, sizeof(*this)};
+    return 1 + cipher_->hot_regions(out + 1);
+  }
+
  private:
   static constexpr uint32_t kEspHeaderOverhead = 8;  // SPI + sequence number
   static constexpr uint32_t kTrailerLen = 2;         // pad length + next header

@@ -91,6 +91,17 @@ std::unique_ptr<CipherSession> CipherSession::create(Backend backend, Transform 
   return session;
 }
 
+uint32_t CipherSession::hot_regions(MemoryRegion* out) const {
+  uint32_t count = 0;
+  out[count++] = {this, sizeof(*this)};
+  if (ipsec_mb_) {
+    out[count++] = ipsec_mb_->hot_region();
+  } else if (openssl_) {
+    out[count++] = {openssl_.get(), sizeof(internal::OpensslState)};
+  }
+  return count;
+}
+
 void CipherSession::aead_seal(ThreadContext& thread, const uint8_t* iv, const uint8_t* aad,
                               uint32_t aad_len, uint8_t* data, uint32_t len, uint8_t* tag) {
   if (!is_aead(transform_)) {

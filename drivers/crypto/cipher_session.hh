@@ -20,6 +20,17 @@ struct IpsecMbState;  // ipsec_mb_state.hh
 struct OpensslState;  // openssl_state.hh
 }  // namespace internal
 
+// Memory a packet's cryptography reads besides the packet itself. The
+// dataplane prefetches it for a whole burst before processing the first
+// packet: with many SAs each of these is a cache (and TLB) miss, and misses
+// overlap only when they are issued together.
+struct MemoryRegion {
+  const void* address = nullptr;
+  uint32_t length = 0;
+};
+// Enough for an SA: its own object plus a session's (at most 2).
+inline constexpr uint32_t kMaxHotRegions = 3;
+
 struct SessionKeys {
   std::span<const uint8_t> cipher_key;  // transform_info().cipher_key_len bytes
   std::span<const uint8_t> salt;        // AEAD: 4 bytes; CBC: empty
@@ -37,6 +48,9 @@ class CipherSession {
   CipherSession& operator=(const CipherSession&) = delete;
 
   Backend backend() const { return backend_; }
+  // This session and the key schedule its transform uses; writes at most
+  // 2 entries to `out` and returns how many.
+  uint32_t hot_regions(MemoryRegion* out) const;
   Transform transform() const { return transform_; }
 
   // AEAD transforms. The nonce is salt || iv (4 + 8 bytes). Encrypts or decrypts

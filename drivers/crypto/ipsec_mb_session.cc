@@ -5,6 +5,7 @@
 #include <emmintrin.h>
 #include <openssl/crypto.h>
 
+#include <cstddef>
 #include <cstring>
 #include <type_traits>
 
@@ -170,6 +171,18 @@ std::unique_ptr<State> State::create(Transform transform, const SessionKeys& key
       break;
   }
   return s;
+}
+
+MemoryRegion State::hot_region() const {
+  switch (transform) {
+    case Transform::aes_gcm_128:
+    case Transform::aes_gcm_256:
+      return {this, static_cast<uint32_t>(offsetof(State, gcm_key) + sizeof gcm_key)};
+    case Transform::chacha20_poly1305:
+      return {this, static_cast<uint32_t>(offsetof(State, gcm_key))};
+    default:
+      return {this, static_cast<uint32_t>(sizeof *this)};
+  }
 }
 
 State::~IpsecMbState() {

@@ -26,7 +26,15 @@ struct IpsecMbState {
   void cbc(IMB_MGR* mgr, IMB_CIPHER_DIRECTION direction, const uint8_t* iv, uint8_t* data,
            uint32_t len);
   void hmac(IMB_MGR* mgr, const uint8_t* data, uint32_t len, uint8_t* out, uint32_t out_len);
+  // The part of this state the transform's per-packet calls read.
+  MemoryRegion hot_region() const;
 
+  // The first cache line holds what every transform reads per packet, so
+  // that hot_region() is one contiguous range per transform.
+  alignas(64) Transform transform;
+  IMB_KEY_SIZE_BYTES aes_key_size;
+  uint8_t salt[4];
+  alignas(16) uint8_t chacha_key[32];
   // AES-GCM round keys and GHASH key powers, in the layout of the manager's
   // architecture: init_mb_mgr_auto picks the same one for every manager.
   alignas(64) gcm_key_data gcm_key;
@@ -39,10 +47,6 @@ struct IpsecMbState {
   uint8_t empty_mac[32];               // HMAC of no bytes, which the library's jobs refuse
   IMB_JOB cbc_job;
   IMB_JOB hmac_job;
-  alignas(16) uint8_t chacha_key[32];
-  uint8_t salt[4];
-  IMB_KEY_SIZE_BYTES aes_key_size;
-  Transform transform;
 };
 
 }  // namespace traverse::crypto::internal
