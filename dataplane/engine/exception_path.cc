@@ -53,7 +53,17 @@ bool Worker::resolve(PortIndex port, uint8_t version, const uint8_t* dst, rte_et
   if (!p.route.next_hop(version, dst, &hop)) {
     return false;
   }
+  // Most of a burst goes to one next hop (the outside router): one table
+  // lookup per hop per loop iteration, as if the table were read at its start.
+  LastHop& last = last_hop_[port];
+  if (last.loop == now_ && last.hop == hop) {
+    *mac = last.mac;
+    return true;
+  }
   if (p.neighbors->lookup(hop.version, hop.bytes.data(), mac->addr_bytes)) {
+    last.loop = now_;
+    last.hop = hop;
+    last.mac = *mac;
     return true;
   }
   WorkerEvent event;

@@ -258,12 +258,11 @@ void Worker::decrypt(rte_mbuf* m, InboundEntry* entry, const esp::OuterView* par
   // NAT traversal: authenticated traffic from a new address or port means the
   // peer's NAT mapping moved; the control plane moves the IKE and child SAs.
   if (outer.udp) {
-    const uint32_t alen = outer.version == 4 ? 4 : 16;
-    if (outer.src_port != entry->peer_port || entry->peer.version != outer.version ||
-        std::memcmp(entry->peer.bytes.data(), outer.src_addr, alen) != 0) {
+    const esp::IpAddress source = outer.version == 4 ? esp::IpAddress::from_v4(outer.src_addr)
+                                                     : esp::IpAddress::from_v6(outer.src_addr);
+    if (outer.src_port != entry->peer_port || !(entry->peer == source)) {
       const bool first = entry->peer.version == 0;
-      entry->peer = outer.version == 4 ? esp::IpAddress::from_v4(outer.src_addr)
-                                       : esp::IpAddress::from_v6(outer.src_addr);
+      entry->peer = source;
       entry->peer_port = outer.src_port;
       if (!first) {
         WorkerEvent event;

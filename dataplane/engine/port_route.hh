@@ -3,11 +3,13 @@
 // version. Built once at start; read-only afterwards, so any thread may use it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "dataplane/engine/dataplane_config.hh"
+#include "dataplane/esp/byte_order.hh"
 
 namespace traverse::engine {
 
@@ -23,8 +25,7 @@ class PortRoute {
   bool next_hop(uint8_t version, const uint8_t* dst, esp::IpAddress* hop) const {
     for (const Prefix& p : prefixes_) {
       if (p.address.version == version && in_prefix(p, dst)) {
-        hop->version = version;
-        std::memcpy(hop->bytes.data(), dst, version == 4 ? 4 : 16);
+        *hop = version == 4 ? esp::IpAddress::from_v4(dst) : esp::IpAddress::from_v6(dst);
         return true;
       }
     }
@@ -40,8 +41,12 @@ class PortRoute {
   // Whether `dst` is one of the port's own addresses.
   bool is_local(uint8_t version, const uint8_t* dst) const {
     for (const Prefix& p : prefixes_) {
-      if (p.address.version == version &&
-          std::memcmp(p.address.bytes.data(), dst, version == 4 ? 4 : 16) == 0) {
+      if (p.address.version != version) {
+        continue;
+      }
+      // Constant sizes: compiled to word compares, not a memcmp call.
+      if (version == 4 ? std::memcmp(p.address.bytes.data(), dst, 4) == 0
+                       : std::memcmp(p.address.bytes.data(), dst, 16) == 0) {
         return true;
       }
     }
@@ -58,17 +63,22 @@ class PortRoute {
     return nullptr;
   }
 
+  // Masked word compares: this runs per packet (next hop, local address),
+  // where a variable-length memcmp would be a library call.
   static bool in_prefix(const Prefix& p, const uint8_t* address) {
-    const uint32_t full = p.length / 8;
-    if (std::memcmp(p.address.bytes.data(), address, full) != 0) {
-      return false;
+    const uint8_t* net = p.address.bytes.data();
+    if (p.address.version == 4) {
+      const uint32_t mask = p.length == 0 ? 0 : ~uint32_t{0} << (32 - p.length);
+      return ((esp::load_be32(net) ^ esp::load_be32(address)) & mask) == 0;
     }
-    const uint32_t rest = p.length % 8;
-    if (rest == 0) {
-      return true;
+    for (uint32_t half = 0; half < 2; ++half) {
+      const uint32_t bits = p.length > half * 64 ? std::min<uint32_t>(p.length - half * 64, 64) : 0;
+      const uint64_t mask = bits == 0 ? 0 : ~uint64_t{0} << (64 - bits);
+      if (((esp::load_be64(net + half * 8) ^ esp::load_be64(address + half * 8)) & mask) != 0) {
+        return false;
+      }
     }
-    const auto mask = static_cast<uint8_t>(0xffu << (8 - rest));
-    return (p.address.bytes[full] & mask) == (address[full] & mask);
+    return true;
   }
 
  private:

@@ -251,6 +251,11 @@ api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, std:
     *detail = "no outbound SA with SPI " + std::to_string(spi) + " for this policy";
     return api::ReplyStatus::unknown_sa;
   }
+  if (is_host_prefix(selector) && selector.address.version == 6 &&
+      PolicyKey::is_v4_mapped(selector.address.bytes.data())) {
+    *detail = "IPv4-mapped IPv6 selector: give the IPv4 address instead";
+    return api::ReplyStatus::bad_field;
+  }
   PrefixKey key{selector.address.version, selector.length, selector.address.bytes};
   auto existing = policies_.find(key);
   const bool replacing = existing != policies_.end();

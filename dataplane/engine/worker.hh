@@ -110,6 +110,14 @@ class Worker {
   uint64_t now_ = 0;               // TSC at the start of this loop iteration
   ops::RateLimiter icmp_limiter_;  // ICMP "too big" per SA (keyed by SPI)
   HeldPacket held_[kHoldCapacity];
+  // resolve()'s answer for the last next hop of each port, valid for the
+  // loop iteration that looked it up (`loop` is that iteration's now_).
+  struct LastHop {
+    uint64_t loop = 0;
+    esp::IpAddress hop;
+    rte_ether_addr mac{};
+  };
+  LastHop last_hop_[kPortCount];
   uint32_t held_count_ = 0;
 };
 

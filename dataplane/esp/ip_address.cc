@@ -20,20 +20,6 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   return std::nullopt;
 }
 
-IpAddress IpAddress::from_v4(const uint8_t* four) {
-  IpAddress a;
-  a.version = 4;
-  std::memcpy(a.bytes.data(), four, 4);
-  return a;
-}
-
-IpAddress IpAddress::from_v6(const uint8_t* sixteen) {
-  IpAddress a;
-  a.version = 6;
-  std::memcpy(a.bytes.data(), sixteen, 16);
-  return a;
-}
-
 std::string IpAddress::to_string() const {
   char text[INET6_ADDRSTRLEN] = {};
   if (version == 4) {
