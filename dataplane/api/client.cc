@@ -162,7 +162,7 @@ bool ApiClient::peer_alive() {
   if ((p.revents & (POLLHUP | POLLERR | POLLRDHUP | POLLNVAL)) != 0) {
     return false;
   }
-  // Nothing is sent after the greeting; discard anything and look for EOF.
+  // Only doorbell bytes come after the greeting; discard them, look for EOF.
   char buf[256];
   const ssize_t n = ::recv(sock_.get(), buf, sizeof buf, MSG_DONTWAIT);
   return n != 0;
@@ -240,7 +240,28 @@ CallStatus ApiClient::pop(uint64_t id, Clock::time_point deadline, Message* out,
       last_look = true;
       continue;
     }
-    backoff.wait();
+    if (!backoff.sleeping()) {
+      backoff.wait();
+      continue;
+    }
+    // The dataplane rings after it answers: sleep in poll() until then (or
+    // a slice of the deadline, to look at the ring and the peer again).
+    wait_for_bell(std::chrono::milliseconds(1));
+  }
+}
+
+void ApiClient::ring_dataplane() {
+  const char bell = 1;
+  // Never blocks: a full socket buffer already holds unread bells.
+  (void)::send(sock_.get(), &bell, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void ApiClient::wait_for_bell(std::chrono::milliseconds slice) {
+  pollfd p{sock_.get(), POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(slice.count())) > 0 && (p.revents & POLLIN) != 0) {
+    char bells[256];
+    while (::recv(sock_.get(), bells, sizeof bells, MSG_DONTWAIT) > 0) {
+    }
   }
 }
 
@@ -255,6 +276,9 @@ RawResult ApiClient::exchange(Message request) {
   const auto deadline = Clock::now() + timeout_;
   request.header.request_id = ++next_id_;
   result.call = push(request, deadline, &result.error);
+  if (result.call == CallStatus::ok) {
+    ring_dataplane();
+  }
   // The local copy may carry SA keys; only the header is needed from here on.
   explicit_bzero(&request.body, sizeof request.body);
   while (result.call == CallStatus::ok) {

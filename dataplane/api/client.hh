@@ -110,6 +110,10 @@ class ApiClient {
   using Clock = std::chrono::steady_clock;
   RawResult exchange(Message request);
   CallResult simple(MessageType type, const void* body, std::size_t size);
+  // Doorbells over the socket (ApiServer::wait / ring_client): one byte
+  // after each request; replies wake a caller sleeping in poll().
+  void ring_dataplane();
+  void wait_for_bell(std::chrono::milliseconds slice);
   CallStatus push(const Message& request, Clock::time_point deadline, std::string* error);
   CallStatus pop(uint64_t id, Clock::time_point deadline, Message* out, std::string* error);
   bool peer_alive();

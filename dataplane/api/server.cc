@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -228,7 +229,28 @@ uint32_t ApiServer::poll(Handler& handler) {
   if (client_.valid()) {
     drain_answers(handler);
   }
+  if (handled != 0) {
+    ring_client();
+  }
   return handled;
+}
+
+void ApiServer::wait(std::chrono::microseconds timeout) {
+  pollfd fds[2] = {{listen_.get(), POLLIN, 0}, {client_.get(), POLLIN | POLLRDHUP, 0}};
+  const nfds_t n = client_.valid() ? 2 : 1;
+  const timespec ts{static_cast<time_t>(timeout.count() / 1000000),
+                    static_cast<long>(timeout.count() % 1000000) * 1000};
+  // The doorbell bytes stay unread here: poll() reads and discards them.
+  ::ppoll(fds, listen_.valid() ? n : 0, &ts, nullptr);
+}
+
+void ApiServer::ring_client() {
+  if (!client_.valid()) {
+    return;
+  }
+  const char bell = 1;
+  // Never blocks: a full socket buffer already holds unread bells.
+  (void)::send(client_.get(), &bell, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void ApiServer::check_client(short revents) {
@@ -239,8 +261,9 @@ void ApiServer::check_client(short revents) {
   if ((revents & POLLIN) == 0) {
     return;
   }
-  // The protocol sends nothing this way; read and discard (a bounded amount
-  // per poll, so a chatty client cannot hold the control thread) and notice EOF.
+  // Only doorbell bytes come this way (a request is waiting in the ring);
+  // read and discard them (a bounded amount per poll, so a chatty client
+  // cannot hold the control thread) and notice EOF.
   char buf[4096];
   for (int i = 0; i < 16; ++i) {
     const ssize_t r = ::recv(client_.get(), buf, sizeof buf, MSG_DONTWAIT);
@@ -458,6 +481,7 @@ bool ApiServer::post_event(const Event& event) {
   const RingStatus s = events_.try_push(m);
   if (s == RingStatus::ok) {
     ++counters_.events_posted;
+    ring_client();
     return true;
   }
   if (s == RingStatus::full) {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -84,6 +85,10 @@ class ApiServer {
   // Pushes an event for the client; false (and counted) when there is no
   // client or its event ring is full.
   bool post_event(const Event& event);
+  // Sleeps until the client rings (it sends a byte after each request), a
+  // connection arrives, or `timeout` passes: the caller's idle pause that
+  // still answers a request within microseconds instead of a poll period.
+  void wait(std::chrono::microseconds timeout);
 
   bool has_client() const { return client_.valid(); }
   pid_t client_pid() const { return client_pid_; }
@@ -97,6 +102,9 @@ class ApiServer {
   void refuse(UniqueFd sock, GreetingStatus status, pid_t pid, uid_t uid, const std::string& why);
   void drop_client(Handler& handler, const char* why);
   bool drain_answers(Handler& handler);
+  // One byte to the client after answers or events were pushed, so a client
+  // blocked in poll() on its socket wakes at once (bytes are only a signal).
+  void ring_client();
   void handle(const Message& request, Handler& handler);
   void log(const std::string& line) const;
 

@@ -197,8 +197,9 @@ int run(const traverse::engine::DataplaneConfig& config, double run_seconds, dou
     server.poll(handler);
     control.service([&](const api::Event& event) { server.post_event(event); });
     // The control plane's pace: a few thousand passes a second is plenty
-    // and leaves the main lcore's core to the kernel (TAP, control plane).
-    usleep(200);
+    // and leaves the main lcore's core to the kernel (TAP, control plane);
+    // a request's doorbell ends the pause at once.
+    server.wait(std::chrono::microseconds(200));
   }
   const uint64_t end_tsc = rte_rdtsc();
   const std::vector<std::pair<std::string, uint64_t>> last = control.counter_snapshot();
