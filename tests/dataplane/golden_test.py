@@ -28,6 +28,7 @@ SERVER_MAC = "02:00:00:00:0a:0a"
 GW_OUT, ROUTER, CLIENT = "192.0.2.1", "192.0.2.254", "198.51.100.7"
 GW_IN, SERVER, CLIENT_INNER = "10.1.0.1", "10.1.0.10", "10.8.0.5"
 GW_IN6, SERVER6, CLIENT_INNER6 = "2001:db8:1::1", "2001:db8:1::10", "fd00::5"
+PREFIX_NET, PREFIX_HOST = "10.77.0.0/16", "10.77.3.4"  # a remote site behind the client
 KEY_OUT = bytes(range(16))             # gateway -> client, SPI 0x1001
 SALT_OUT = bytes.fromhex("0a0b0c0d")
 KEY_IN = bytes(range(16, 32))          # client -> gateway, SPI 0x2001
@@ -107,6 +108,12 @@ spi = 0x1001
 selector = "{CLIENT_INNER6}/128"
 spi = 0x1001
 
+# A prefix policy (site-to-site style): found in the LPM table after the
+# burst's exact lookup misses.
+[[dataplane.policy]]
+selector = "{PREFIX_NET}"
+spi = 0x1001
+
 [[dataplane.neighbor]]
 port = "outside"
 address = "{ROUTER}"
@@ -165,7 +172,8 @@ def main():
     down_v6 = IPv6(src=SERVER6, dst=CLIENT_INNER6, hlim=64) / UDP(sport=7, dport=5003) / \
         Raw(b"6" * 1450)
     no_policy = IP(src=SERVER, dst="10.9.9.9") / UDP() / Raw(b"n" * 10)
-    inside = [down_udp, down_syn, down_df, down_frag, down_v6, no_policy]
+    down_prefix = IP(src=SERVER, dst=PREFIX_HOST, ttl=64) / UDP(sport=7, dport=5004) / Raw(b"p" * 60)
+    inside = [down_udp, down_syn, down_df, down_frag, down_v6, no_policy, down_prefix]
 
     keep = os.environ.get("TRAVERSE_KEEP")  # a directory to leave the run in, for debugging
     with tempfile.TemporaryDirectory(prefix="traverse-golden-") as scratch:
@@ -229,6 +237,10 @@ def main():
     udp_down = [p for p in down if IP in p and UDP in p and p[UDP].dport == 5000]
     check(len(udp_down) == 1 and udp_down[0][IP].ttl == 63 and bytes(udp_down[0][Raw]) == b"d" * 200,
           "outbound UDP: scapy decrypts our ESP to the original packet, TTL 63")
+    prefix_down = [p for p in down if IP in p and UDP in p and p[UDP].dport == 5004]
+    check(len(prefix_down) == 1 and prefix_down[0][IP].dst == PREFIX_HOST and
+          bytes(prefix_down[0][Raw]) == b"p" * 60,
+          "a destination covered only by a prefix policy is encrypted with its SA")
     syn_down = [p for p in down if TCP in p]
     mss = dict(syn_down[0][TCP].options).get("MSS", 0) if syn_down else 0
     check(len(syn_down) == 1 and 1000 < mss < 1460, f"outbound SYN-ACK MSS clamped to {mss}")
