@@ -36,7 +36,7 @@ void IkeSa::send_create_child(ExchangeKind kind, uint64_t rekeyed_child) {
   }
   PendingRequest pending;
   pending.child_id = rekeyed_child;
-  pending.nonce = random_bytes(kNonceSize);
+  pending.nonce = host_.make_nonce(kNonceSize);
   std::vector<Payload> out;
   if (old != nullptr) {
     out.push_back(make_notify(NotifyType::rekey_sa, {}, ProtocolId::esp, be32(old->spi_in)));
@@ -136,7 +136,7 @@ void IkeSa::process_create_child_request(uint32_t message_id, const std::vector<
     answer_error(*error, "child negotiation failed");
     return;
   }
-  Bytes nonce_r = random_bytes(kNonceSize);
+  Bytes nonce_r = host_.make_nonce(kNonceSize);
   out.insert(out.begin() + 1, make_payload(PayloadType::nonce, NoncePayload{nonce_r}));
   if (ke) {
     out.insert(out.begin() + 2,
@@ -147,7 +147,7 @@ void IkeSa::process_create_child_request(uint32_t message_id, const std::vector<
     return;
   }
   const uint64_t new_id = child.id;
-  children_.emplace(new_id, std::move(child));
+  add_child(std::move(child));
   send_response(ExchangeType::create_child_sa, message_id, std::move(out));
   if (old != nullptr) {
     manager_.counters().add("child_rekeyed_by_peer");
@@ -235,7 +235,7 @@ void IkeSa::process_create_child_response(PendingRequest& pending,
     return;
   }
   const uint64_t new_id = child.id;
-  children_.emplace(new_id, std::move(child));
+  add_child(std::move(child));
   if (old_it == children_.end())
     return;
   ChildSa& old = old_it->second;

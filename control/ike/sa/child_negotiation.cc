@@ -249,11 +249,13 @@ void IkeSa::uninstall_child(ChildSa& child, bool inbound, bool outbound) {
         (void)host_.ipsec().delete_policy(ts, child.spi_out);
     }
     (void)host_.ipsec().delete_sa(child.spi_out, false);
+    manager_.child_spi_cleared(child, false);
     child.spi_out = 0;
   }
   if (inbound && child.spi_in != 0) {
     (void)host_.ipsec().delete_sa(child.spi_in, true);
     manager_.unregister_child(child.spi_in);
+    manager_.child_spi_cleared(child, true);
     child.spi_in = 0;
   }
   if (child.spi_in == 0 && child.spi_out == 0) {
@@ -262,8 +264,10 @@ void IkeSa::uninstall_child(ChildSa& child, bool inbound, bool outbound) {
 }
 
 void IkeSa::destroy_children() {
-  for (auto& [cid, child] : children_)
+  for (auto& [cid, child] : children_) {
     uninstall_child(child, true, true);
+    manager_.child_removed(child);
+  }
   children_.clear();
   if (config_assigned_ && config_) {
     host_.release_config(*config_, remote_id_text_);

@@ -162,7 +162,7 @@ void IkeSa::process_auth_request(uint32_t message_id, const std::vector<Payload>
     manager_.counters().add("ike_auth_failed");
     send_response(ExchangeType::ike_auth, message_id, {make_notify(type)});
     destroy_children();
-    state_ = IkeState::dead;
+    die();
   };
   const auto* idi = find_body<IdPayload>(inner, PayloadType::idi);
   const auto* auth = find_body<AuthPayload>(inner, PayloadType::auth);
@@ -175,7 +175,7 @@ void IkeSa::process_auth_request(uint32_t message_id, const std::vector<Payload>
     return;
   }
   const Identity peer = identity_of(*idi);
-  remote_id_text_ = to_string(peer);
+  set_remote_id(to_string(peer));
   peer_certreqs_.clear();
   for (const auto* c : find_all<CertReqPayload>(inner, PayloadType::certreq)) {
     for (std::size_t i = 0; i + 20 <= c->data.size(); i += 20) {
@@ -256,7 +256,7 @@ void IkeSa::process_auth_request(uint32_t message_id, const std::vector<Payload>
       out.push_back(make_notify(*error));
       log(LogLevel::warning, std::string("first child refused: ") + to_string(*error));
     } else if (install_child(child, nonce_i_, nonce_r_, {}, false)) {
-      children_.emplace(child.id, std::move(child));
+      add_child(std::move(child));
     } else {
       // Drop the SA/TS payloads we appended: no child after all.
       std::erase_if(out, [](const Payload& p) {
@@ -278,7 +278,7 @@ void IkeSa::process_auth_response(PendingRequest& pending, const std::vector<Pay
     return;
   }
   const Identity peer = identity_of(*idr);
-  remote_id_text_ = to_string(peer);
+  set_remote_id(to_string(peer));
   if (!config_->remote_id.matches(peer)) {
     fail("responder identity " + remote_id_text_ + " does not match the configured one");
     return;
@@ -301,7 +301,7 @@ void IkeSa::process_auth_response(PendingRequest& pending, const std::vector<Pay
       log(LogLevel::warning, "first child failed: " + *error);
       manager_.unregister_child(pending.new_spi_in);  // the SPI we offered is free again
     } else if (install_child(child, nonce_i_, nonce_r_, {}, true)) {
-      children_.emplace(child.id, std::move(child));
+      add_child(std::move(child));
     }
   } else {
     manager_.unregister_child(pending.new_spi_in);

@@ -12,6 +12,7 @@
 #include "control/ike/result.hh"
 #include "control/ike/sa/ike_types.hh"
 #include "control/ike/sa/ipsec_backend.hh"
+#include "control/ike/sa/nat_detection.hh"
 #include "control/ike/sa/peer_config.hh"
 
 namespace traverse::ike {
@@ -49,6 +50,9 @@ class IkeHost {
   virtual void release_config(const PeerConfig& config, const std::string& peer) = 0;
   virtual void log(LogLevel level, std::string_view message) = 0;
   virtual TimePoint now() const { return Clock::now(); }
+  // A fresh nonce for an exchange (RFC 7296 2.10). In-process tests override
+  // it to order the nonces of colliding rekeys (2.8.1, 2.8.2).
+  virtual Bytes make_nonce(std::size_t size) { return random_bytes(size); }
 };
 
 }  // namespace traverse::ike

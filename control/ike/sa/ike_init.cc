@@ -86,7 +86,7 @@ void IkeSa::build_init_request(uint16_t group, const Bytes& cookie) {
     return;
   }
   if (nonce_i_.empty())
-    nonce_i_ = random_bytes(kNonceSize);
+    nonce_i_ = host_.make_nonce(kNonceSize);
   std::vector<Payload> payloads;
   if (!cookie.empty())
     payloads.push_back(make_notify(NotifyType::cookie, cookie));
@@ -246,7 +246,7 @@ void IkeSa::on_init_request(const Message& request, ByteView datagram,
     manager_.counters().add("ike_tx");
     manager_.counters().add(std::string("ike_init_refused_") + to_string(type));
     log(LogLevel::info, "IKE_SA_INIT refused (" + std::string(to_string(type)) + "): " + why);
-    state_ = IkeState::dead;
+    die();
   };
   if (sa == nullptr || ke == nullptr || nonce == nullptr || nonce->data.size() < 16 ||
       nonce->data.size() > 256) {
@@ -310,7 +310,7 @@ void IkeSa::on_init_request(const Message& request, ByteView datagram,
     return;
   }
   nonce_i_ = nonce->data;
-  nonce_r_ = random_bytes(kNonceSize);
+  nonce_r_ = host_.make_nonce(kNonceSize);
   init_request_.assign(datagram.begin(), datagram.end());
   detect_nat(request, true);
   peer_fragmentation_ = find_notify(payloads, NotifyType::ikev2_fragmentation_supported) != nullptr;

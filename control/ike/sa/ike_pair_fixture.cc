@@ -122,6 +122,16 @@ void IkePairTest::start() {
   gateway = std::make_unique<IkeSaManager>(gateway_host, gateway_settings);
   net.attach(client_endpoint.address(), client.get());
   net.attach(gateway_endpoint.address(), gateway.get());
+  net.after_delivery = [this] { expect_indexes_consistent(); };
+}
+
+void IkePairTest::expect_indexes_consistent() {
+  if (client) {
+    EXPECT_EQ(client->audit(), "") << "client manager";
+  }
+  if (gateway) {
+    EXPECT_EQ(gateway->audit(), "") << "gateway manager";
+  }
 }
 
 uint64_t IkePairTest::initiate() {
@@ -164,6 +174,7 @@ void IkePairTest::tick() {
     client->tick(net.now());
   if (gateway)
     gateway->tick(net.now());
+  expect_indexes_consistent();
 }
 
 void IkePairTest::run_for(std::chrono::milliseconds total, std::chrono::milliseconds step) {
@@ -222,6 +233,7 @@ void IkePairTest::expect_consistent(std::size_t children) {
   EXPECT_EQ(gateway_host.backend.bad_calls, 0u);
   EXPECT_EQ(client->half_open_count(), 0u);
   EXPECT_EQ(gateway->half_open_count(), 0u);
+  expect_indexes_consistent();
 }
 
 void IkePairTest::expect_nothing_left() {
@@ -237,6 +249,7 @@ void IkePairTest::expect_nothing_left() {
   EXPECT_TRUE(gateway_host.backend.policies().empty());
   EXPECT_EQ(client_host.backend.bad_calls, 0u);
   EXPECT_EQ(gateway_host.backend.bad_calls, 0u);
+  expect_indexes_consistent();
 }
 
 }  // namespace traverse::ike::testing

@@ -63,6 +63,8 @@ class IkePairTest : public ::testing::Test {
   void expect_consistent(std::size_t children);
   // Neither side holds any IKE SA, child SA, SA in the dataplane or policy.
   void expect_nothing_left();
+  // Both managers' indexes and timer heap agree with their SAs.
+  void expect_indexes_consistent();
 
   bool nat_in_path = false;  // outer addresses then differ between the sides
   FakeNetwork net;

@@ -65,8 +65,35 @@ void IkeSa::log(LogLevel level, const std::string& text) const {
 void IkeSa::fail(const std::string& why) {
   log(LogLevel::warning, "IKE SA failed: " + why);
   manager_.counters().add("ike_failed");
+  settle_collision();
   destroy_children();
+  die();
+}
+
+void IkeSa::die() {
+  if (state_ == IkeState::dead)
+    return;
   state_ = IkeState::dead;
+  manager_.sa_died(*this);
+  drop_redundant_successor();
+}
+
+void IkeSa::set_remote_id(std::string text) {
+  std::string old = std::move(remote_id_text_);
+  remote_id_text_ = std::move(text);
+  manager_.remote_id_changed(*this, old);
+}
+
+void IkeSa::add_child(ChildSa child) {
+  const uint64_t cid = child.id;
+  auto [it, fresh] = children_.emplace(cid, std::move(child));
+  if (fresh)
+    manager_.child_added(it->second, id_);
+}
+
+std::map<uint64_t, ChildSa>::iterator IkeSa::erase_child(std::map<uint64_t, ChildSa>::iterator it) {
+  manager_.child_removed(it->second);
+  return children_.erase(it);
 }
 
 Header IkeSa::header_for(ExchangeKind kind, bool response, uint32_t message_id) const {
@@ -331,6 +358,10 @@ void IkeSa::on_request(const Message& message, std::vector<Payload> inner) {
       return;
     case ExchangeType::create_child_sa: {
       if (state_ != IkeState::established) {
+        // RFC 7296 2.25.2: this SA is rekeyed or being deleted; the peer
+        // learns of that shortly (a delete), or retries on the new SA.
+        log(LogLevel::info, std::string("CREATE_CHILD_SA refused (TEMPORARY_FAILURE): IKE SA is ") +
+                                to_string(state_));
         send_response(ExchangeType::create_child_sa, mid,
                       {make_notify(NotifyType::temporary_failure)});
         return;
@@ -455,9 +486,10 @@ void IkeSa::tick(TimePoint now) {
       child.state = ChildState::deleting;
     }
   }
-  std::erase_if(children_, [](const auto& kv) {
-    return kv.second.state == ChildState::deleting && kv.second.spi_in == 0;
-  });
+  for (auto it = children_.begin(); it != children_.end();) {
+    const bool gone = it->second.state == ChildState::deleting && it->second.spi_in == 0;
+    it = gone ? erase_child(it) : std::next(it);
+  }
   if (dpd_interval_.count() > 0 && !pending_ && queue_.empty() &&
       now - last_heard_ > dpd_interval_) {
     queue_.push_back({ExchangeKind::liveness, 0});
@@ -465,21 +497,59 @@ void IkeSa::tick(TimePoint now) {
   }
 }
 
+TimePoint IkeSa::next_deadline() const {
+  // Mirrors tick(): before the earliest of these, tick() does nothing.
+  if (state_ == IkeState::dead)
+    return TimePoint::max();
+  TimePoint next = TimePoint::max();
+  const IkeSettings& s = manager_.settings();
+  if (half_open())
+    next = std::min(next, created_at_ + s.half_open_timeout);
+  if (pending_)
+    next = std::min(next, pending_->next_send);
+  // Fragment sets expire after the reassembler's timeout, which it does not
+  // reveal; one being collected is looked at every tick (add() expires
+  // stale sets as well, so this only bounds the memory held).
+  if (reassembler_.collecting())
+    return TimePoint::min();
+  if (state_ == IkeState::rekeyed)
+    return std::min(next, delete_at_);
+  if (state_ != IkeState::established)
+    return next;
+  if (rekey_at_ != TimePoint{})
+    next = std::min(next, rekey_at_);
+  for (const auto& [cid, child] : children_) {
+    if (child.state == ChildState::installed && child.rekey_at != TimePoint{})
+      next = std::min(next, child.rekey_at);
+    if (child.state == ChildState::rekeyed)
+      next = std::min(next, child.delete_at);
+    if (child.state == ChildState::deleting && child.spi_in == 0)
+      return TimePoint::min();
+  }
+  if (dpd_interval_.count() > 0 && !pending_ && queue_.empty())
+    next = std::min(next, last_heard_ + dpd_interval_);
+  return next;
+}
+
 void IkeSa::request_create_child() {
   queue_.push_back({ExchangeKind::create_child, 0});
   start_next_exchange();
+  manager_.schedule(*this);
 }
 void IkeSa::request_rekey_child(uint64_t child_id) {
   queue_.push_back({ExchangeKind::rekey_child, child_id});
   start_next_exchange();
+  manager_.schedule(*this);
 }
 void IkeSa::request_rekey_ike() {
   queue_.push_back({ExchangeKind::rekey_ike, 0});
   start_next_exchange();
+  manager_.schedule(*this);
 }
 void IkeSa::request_delete_child(uint64_t child_id) {
   queue_.push_back({ExchangeKind::delete_child, child_id});
   start_next_exchange();
+  manager_.schedule(*this);
 }
 void IkeSa::request_delete() {
   if (state_ != IkeState::established && state_ != IkeState::rekeyed) {
@@ -493,6 +563,7 @@ void IkeSa::request_delete() {
   // and the peer (window size 1, RFC 7296 2.3) would drop every later
   // request, the delete included.
   start_next_exchange();
+  manager_.schedule(*this);
 }
 
 }  // namespace traverse::ike

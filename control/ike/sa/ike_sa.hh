@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control/ike/bytes.hh"
@@ -144,6 +145,9 @@ class IkeSa {
                     PendingRequest pending);
   void send_plain_request(PendingRequest pending, Bytes datagram);
   void send_response(ExchangeType exchange, uint32_t message_id, std::vector<Payload> inner);
+  // The earliest time tick() may act; TimePoint::min() when it should run at
+  // the next tick. The manager sleeps the SA until then.
+  TimePoint next_deadline() const;
   void transmit(const std::vector<Bytes>& packets);
   void start_next_exchange();
   // A copy of the last request answered: true only if it decrypts.
@@ -151,6 +155,8 @@ class IkeSa {
   void on_request(const Message& message, std::vector<Payload> inner);
   void on_response(const Message& message, std::vector<Payload> inner);
   void fail(const std::string& why);  // fatal for the IKE SA
+  void die();                         // to be reaped: every path to `dead` goes through here
+  void set_remote_id(std::string text);
   void log(LogLevel level, const std::string& text) const;
 
   // --- IKE_SA_INIT (ike_init.cc) ---
@@ -195,13 +201,27 @@ class IkeSa {
   ChildSaInstall install_record(const ChildSa& child, bool inbound) const;
   uint32_t allocate_child_spi();
   uint64_t next_child_id();
+  // children_ changes through these, so the manager's child index follows.
+  void add_child(ChildSa child);
+  std::map<uint64_t, ChildSa>::iterator erase_child(std::map<uint64_t, ChildSa>::iterator it);
 
   // --- IKE SA rekey (ike_rekey.cc) ---
   void send_rekey_ike();
   void process_rekey_ike_request(uint32_t message_id, const std::vector<Payload>& inner);
   void process_rekey_ike_response(PendingRequest& pending, const std::vector<Payload>& inner);
-  // Moves children and config into `successor` and marks this SA rekeyed.
-  void hand_over(IkeSa& successor);
+  // Gives `successor` our config and peer state, moves the children to it
+  // (unless a rekey collision holds them back) and establishes it.
+  void hand_over(IkeSa& successor, bool with_children);
+  void inherit(IkeSa& successor) const;  // config and peer state, not the children
+  void move_children(IkeSa& to);         // children, their SPIs and the lease
+  // RFC 7296 2.8.2, once our own rekey of this SA ended without a new SA
+  // (refused, unanswered, or this SA deleted): the peer's successor takes the
+  // children it was waiting for.
+  void settle_collision();
+  // This SA is gone: so is the peer's redundant successor, if the peer never
+  // deleted it (it never saw our answer creating it).
+  void drop_redundant_successor();
+  IkeSa* live_peer_successor() const;
 
   // --- INFORMATIONAL (informational.cc) ---
   void send_delete_child(uint64_t child_id);
@@ -255,6 +275,15 @@ class IkeSa {
   TimePoint rekey_at_{};
   TimePoint last_heard_{};
   TimePoint delete_at_{};  // rekeyed: destroy if the peer never deletes
+  // Simultaneous IKE rekey (RFC 7296 2.8.2). We answered the peer's rekey
+  // while ours was in flight: its successor, and the nonces of its exchange.
+  // The children stay here until our response decides which new SA survives.
+  uint64_t peer_successor_ = 0;
+  std::pair<Bytes, Bytes> peer_rekey_nonces_;  // lowest first
+  // The collision left the peer's successor redundant: the peer deletes it;
+  // if the peer never completed that exchange, we drop it once this SA goes.
+  uint64_t redundant_successor_ = 0;
+  TimePoint due_ = TimePoint::max();  // the manager's earliest queued tick for this SA
   std::chrono::seconds dpd_interval_{30};
 };
 

@@ -62,24 +62,100 @@ uint32_t IkeSaManager::allocate_child_spi() {
   }
 }
 
-std::size_t IkeSaManager::child_sa_count() const {
-  std::size_t n = 0;
-  for (const auto& [id, sa] : by_id_)
-    n += sa->children().size();
-  return n;
-}
-
 IkeSa* IkeSaManager::find(uint64_t id) {
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : it->second.get();
+  auto it = sa_index_.find(id);
+  return it == sa_index_.end() ? nullptr : it->second;
 }
 
 IkeSa* IkeSaManager::find_by_child(uint64_t child_id) {
-  for (auto& [id, sa] : by_id_) {
-    if (sa->children().count(child_id) != 0)
-      return sa.get();
+  auto it = child_ike_.find(child_id);
+  return it == child_ike_.end() ? nullptr : find(it->second);
+}
+
+IkeSa* IkeSaManager::add(std::unique_ptr<IkeSa> sa) {
+  IkeSa* raw = sa.get();
+  sa_index_[raw->id()] = raw;
+  by_id_.emplace(raw->id(), std::move(sa));
+  return raw;
+}
+
+void IkeSaManager::child_added(const ChildSa& child, uint64_t ike_id) {
+  child_ike_[child.id] = ike_id;
+  if (child.spi_in != 0)
+    child_in_.emplace(child.spi_in, child.id);
+  if (child.spi_out != 0)
+    child_out_.emplace(child.spi_out, child.id);
+}
+
+void IkeSaManager::child_moved(const ChildSa& child, uint64_t ike_id) {
+  child_ike_[child.id] = ike_id;
+  if (child.spi_in != 0)
+    register_child(child.spi_in, ike_id);
+}
+
+namespace {
+void erase_pair(std::unordered_multimap<uint32_t, uint64_t>& map, uint32_t spi, uint64_t child) {
+  auto [first, last] = map.equal_range(spi);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == child) {
+      map.erase(it);
+      return;
+    }
   }
-  return nullptr;
+}
+}  // namespace
+
+void IkeSaManager::child_spi_cleared(const ChildSa& child, bool inbound) {
+  const uint32_t spi = inbound ? child.spi_in : child.spi_out;
+  if (spi != 0)
+    erase_pair(inbound ? child_in_ : child_out_, spi, child.id);
+}
+
+void IkeSaManager::child_removed(const ChildSa& child) {
+  child_spi_cleared(child, true);
+  child_spi_cleared(child, false);
+  child_ike_.erase(child.id);
+}
+
+std::pair<IkeSa*, uint64_t> IkeSaManager::child_by_spi(uint32_t spi, bool inbound) {
+  if (spi == 0)
+    return {nullptr, 0};
+  auto [first, last] = (inbound ? child_in_ : child_out_).equal_range(spi);
+  std::pair<uint64_t, uint64_t> best{UINT64_MAX, UINT64_MAX};  // IKE SA id, child id
+  for (auto it = first; it != last; ++it) {
+    auto owner = child_ike_.find(it->second);
+    if (owner != child_ike_.end())
+      best = std::min(best, std::make_pair(owner->second, it->second));
+  }
+  IkeSa* sa = best.first == UINT64_MAX ? nullptr : find(best.first);
+  return {sa, sa == nullptr ? 0 : best.second};
+}
+
+void IkeSaManager::remote_id_changed(const IkeSa& sa, const std::string& old_id) {
+  if (old_id == sa.remote_id_text())
+    return;
+  if (!old_id.empty()) {
+    auto it = by_remote_id_.find(old_id);
+    if (it != by_remote_id_.end()) {
+      it->second.erase(sa.id());
+      if (it->second.empty())
+        by_remote_id_.erase(it);
+    }
+  }
+  if (!sa.remote_id_text().empty())
+    by_remote_id_[sa.remote_id_text()].insert(sa.id());
+}
+
+void IkeSaManager::sa_died(const IkeSa& sa) {
+  dead_ids_.push_back(sa.id());
+}
+
+void IkeSaManager::schedule(IkeSa& sa) {
+  const TimePoint due = sa.next_deadline();
+  if (due < sa.due_) {
+    sa.due_ = due;
+    deadlines_.emplace(due, sa.id());
+  }
 }
 
 IkeSa* IkeSaManager::by_local_spi(uint64_t spi) {
@@ -119,6 +195,7 @@ void IkeSaManager::on_datagram(const Endpoint& local, const Endpoint& remote, By
     return;
   }
   sa->on_message(*message, datagram, local, remote);
+  schedule(*sa);
 }
 
 bool IkeSaManager::cookie_required(const Endpoint& remote) const {
@@ -183,6 +260,7 @@ void IkeSaManager::on_init_request(const Endpoint& local, const Endpoint& remote
     // reap; the initiator's retry with the same SPI is a new request.
     if (sa != nullptr && !sa->dead()) {
       sa->on_message(request, datagram, local, remote);  // a retransmission
+      schedule(*sa);
       return;
     }
     init_index_.erase(it);
@@ -232,24 +310,25 @@ void IkeSaManager::on_init_request(const Endpoint& local, const Endpoint& remote
   const uint64_t id = ++last_id_;
   auto sa = std::make_unique<IkeSa>(*this, id, Role::responder, local, remote);
   sa->spi_r_ = allocate_ike_spi();
-  IkeSa* raw = sa.get();
-  by_spi_[sa->spi_r_] = raw;
-  by_id_.emplace(id, std::move(sa));
+  IkeSa* raw = add(std::move(sa));
+  by_spi_[raw->spi_r_] = raw;
   init_index_[key] = id;
+  init_key_of_[id] = key;
   half_open_ids_[id] = source;
   ++half_open_per_source_[source];
   raw->on_init_request(request, datagram, std::move(candidates));
+  schedule(*raw);
 }
 
 uint64_t IkeSaManager::initiate(std::shared_ptr<const PeerConfig> config, const Endpoint& local) {
   const uint64_t id = ++last_id_;
   auto sa = std::make_unique<IkeSa>(*this, id, Role::initiator, local, *config->remote);
-  IkeSa* raw = sa.get();
-  by_id_.emplace(id, std::move(sa));
+  IkeSa* raw = add(std::move(sa));
   half_open_ids_[id] = source_key(*config->remote);
   raw->start_initiator(std::move(config));
   if (raw->spi_i_ != 0)
     by_spi_[raw->spi_i_] = raw;
+  schedule(*raw);
   return id;
 }
 
@@ -261,9 +340,11 @@ IkeSa& IkeSaManager::create_successor(Role role, const Endpoint& local, const En
   sa->spi_r_ = spi_r;
   sa->next_request_id_ = 0;
   sa->expected_request_id_ = 0;
-  IkeSa* raw = sa.get();
+  IkeSa* raw = add(std::move(sa));
   by_spi_[raw->local_spi()] = raw;
-  by_id_.emplace(id, std::move(sa));
+  // The caller sets it up after this returns: look at it at the next tick.
+  raw->due_ = TimePoint::min();
+  deadlines_.emplace(raw->due_, id);
   return *raw;
 }
 
@@ -279,20 +360,28 @@ void IkeSaManager::half_open_done(const IkeSa& sa) {
 
 void IkeSaManager::reap(TimePoint now) {
   (void)now;
-  for (auto it = by_id_.begin(); it != by_id_.end();) {
-    IkeSa& sa = *it->second;
-    if (!sa.dead()) {
-      ++it;
+  std::vector<uint64_t> ids;
+  ids.swap(dead_ids_);
+  for (uint64_t id : ids) {
+    auto it = by_id_.find(id);
+    if (it == by_id_.end() || !it->second->dead())
       continue;
-    }
+    IkeSa& sa = *it->second;
     half_open_done(sa);
-    for (auto s = by_spi_.begin(); s != by_spi_.end();) {
-      s = s->second == &sa ? by_spi_.erase(s) : std::next(s);
+    if (auto s = by_spi_.find(sa.local_spi()); s != by_spi_.end() && s->second == &sa)
+      by_spi_.erase(s);
+    if (auto k = init_key_of_.find(id); k != init_key_of_.end()) {
+      if (auto s = init_index_.find(k->second); s != init_index_.end() && s->second == id)
+        init_index_.erase(s);
+      init_key_of_.erase(k);
     }
-    for (auto s = init_index_.begin(); s != init_index_.end();) {
-      s = s->second == sa.id() ? init_index_.erase(s) : std::next(s);
+    if (auto r = by_remote_id_.find(sa.remote_id_text()); r != by_remote_id_.end()) {
+      r->second.erase(id);
+      if (r->second.empty())
+        by_remote_id_.erase(r);
     }
-    it = by_id_.erase(it);
+    sa_index_.erase(id);
+    by_id_.erase(it);  // its destructor drops what children it still holds from the index
   }
 }
 
@@ -305,59 +394,75 @@ void IkeSaManager::tick(TimePoint now) {
     ++cookie_secret_version_;
     cookie_secret_changed_ = now;
   }
-  std::vector<uint64_t> ids;
-  ids.reserve(by_id_.size());
-  for (const auto& [id, sa] : by_id_)
-    ids.push_back(id);
-  for (uint64_t id : ids) {
-    if (IkeSa* sa = find(id))
+  // Only the SAs whose deadline has come, in id order as a full walk would
+  // visit them; tick() does nothing to the others. Entries an SA superseded
+  // (it was rescheduled earlier, or it is gone) are skipped.
+  std::vector<uint64_t> due;
+  while (!deadlines_.empty() && deadlines_.top().first <= now) {
+    auto [when, id] = deadlines_.top();
+    deadlines_.pop();
+    IkeSa* sa = find(id);
+    if (sa == nullptr || sa->due_ != when)
+      continue;
+    sa->due_ = TimePoint::max();
+    due.push_back(id);
+  }
+  std::sort(due.begin(), due.end());
+  for (uint64_t id : due) {
+    if (IkeSa* sa = find(id)) {
       sa->tick(now);
+      schedule(*sa);
+    }
   }
   reap(now);
 }
 
-namespace {
-template <typename Map>
-std::pair<IkeSa*, uint64_t> child_by_spi(Map& by_id, uint32_t spi, bool inbound) {
-  for (auto& [id, sa] : by_id) {
-    for (const auto& [cid, child] : sa->children()) {
-      if ((inbound ? child.spi_in : child.spi_out) == spi)
-        return {sa.get(), cid};
-    }
-  }
-  return {nullptr, 0};
-}
-}  // namespace
-
 void IkeSaManager::on_child_soft_lifetime(uint32_t spi, bool inbound) {
-  auto [sa, cid] = child_by_spi(by_id_, spi, inbound);
+  auto [sa, cid] = child_by_spi(spi, inbound);
   if (sa != nullptr)
     sa->request_rekey_child(cid);
 }
 
 void IkeSaManager::on_child_hard_lifetime(uint32_t spi, bool inbound) {
-  auto [sa, cid] = child_by_spi(by_id_, spi, inbound);
+  auto [sa, cid] = child_by_spi(spi, inbound);
   if (sa != nullptr)
     sa->on_child_expired(cid);
 }
 
 void IkeSaManager::on_peer_address_changed(uint32_t inbound_spi, const Endpoint& remote) {
-  auto [sa, cid] = child_by_spi(by_id_, inbound_spi, true);
+  auto [sa, cid] = child_by_spi(inbound_spi, true);
   if (sa != nullptr)
     sa->on_peer_moved(remote);
 }
 
+std::vector<uint64_t> IkeSaManager::ids_of_peer(const std::string& remote_id) const {
+  std::vector<uint64_t> ids;
+  if (remote_id.empty()) {
+    // Not indexed (not authenticated yet); an operator asking for it is rare.
+    for (const auto& [id, sa] : by_id_) {
+      if (sa->remote_id_text().empty())
+        ids.push_back(id);
+    }
+    return ids;
+  }
+  auto peers = by_remote_id_.find(remote_id);
+  if (peers != by_remote_id_.end())
+    ids.assign(peers->second.begin(), peers->second.end());
+  return ids;
+}
+
 void IkeSaManager::on_initial_contact(const IkeSa& fresh) {
-  for (auto& [id, sa] : by_id_) {
-    if (sa.get() == &fresh || sa->dead() || sa->remote_id_text() != fresh.remote_id_text() ||
-        sa->config() != fresh.config()) {
+  for (uint64_t id : ids_of_peer(fresh.remote_id_text())) {
+    IkeSa* sa = find(id);
+    if (sa == nullptr || sa == &fresh || sa->dead() ||
+        sa->remote_id_text() != fresh.remote_id_text() || sa->config() != fresh.config()) {
       continue;
     }
     host_.log(LogLevel::info, "ike#" + std::to_string(id) + " replaced: " + fresh.remote_id_text() +
                                   " sent INITIAL_CONTACT");
     counters_.add("ike_replaced_by_initial_contact");
     sa->destroy_children();
-    sa->state_ = IkeState::dead;
+    sa->die();
   }
 }
 
@@ -384,8 +489,9 @@ bool IkeSaManager::terminate_child(uint64_t child_id) {
 
 std::size_t IkeSaManager::terminate_peer(const std::string& remote_id) {
   std::size_t n = 0;
-  for (auto& [id, sa] : by_id_) {
-    if (sa->remote_id_text() == remote_id && !sa->dead()) {
+  for (uint64_t id : ids_of_peer(remote_id)) {
+    IkeSa* sa = find(id);
+    if (sa != nullptr && sa->remote_id_text() == remote_id && !sa->dead()) {
       sa->request_delete();
       ++n;
     }
@@ -409,11 +515,87 @@ bool IkeSaManager::rekey_child(uint64_t child_id) {
   return true;
 }
 
+std::string IkeSaManager::audit() const {
+  auto id_text = [](uint64_t id) { return "ike#" + std::to_string(id); };
+  if (sa_index_.size() != by_id_.size())
+    return "the id index holds " + std::to_string(sa_index_.size()) + " SAs, not " +
+           std::to_string(by_id_.size());
+  std::set<Deadline> queued;
+  for (auto heap = deadlines_; !heap.empty(); heap.pop())
+    queued.insert(heap.top());
+  const std::set<uint64_t> dead(dead_ids_.begin(), dead_ids_.end());
+  std::size_t spis = 0, children = 0, spis_in = 0, spis_out = 0, peers = 0;
+  for (const auto& [id, owned] : by_id_) {
+    const IkeSa& sa = *owned;
+    auto indexed = sa_index_.find(id);
+    if (indexed == sa_index_.end() || indexed->second != &sa)
+      return id_text(id) + " missing from the id index";
+    if (sa.local_spi() != 0) {
+      ++spis;
+      auto it = by_spi_.find(sa.local_spi());
+      if (it == by_spi_.end() || it->second != &sa)
+        return id_text(id) + " not found by its SPI";
+    }
+    if (sa.dead() && dead.count(id) == 0)
+      return id_text(id) + " is dead but not queued to be reaped";
+    if (!sa.remote_id_text().empty()) {
+      ++peers;
+      auto it = by_remote_id_.find(sa.remote_id_text());
+      if (it == by_remote_id_.end() || it->second.count(id) == 0)
+        return id_text(id) + " not found by its peer identity";
+    }
+    if (!sa.dead()) {
+      const TimePoint next = sa.next_deadline();
+      if (sa.due_ > next)
+        return id_text(id) + " is queued later than its next deadline";
+      if (next != TimePoint::max() && queued.count({sa.due_, id}) == 0)
+        return id_text(id) + " has a deadline but no entry in the timer heap";
+    }
+    for (const auto& [cid, child] : sa.children()) {
+      ++children;
+      const std::string what = id_text(id) + " child #" + std::to_string(cid);
+      auto owner = child_ike_.find(cid);
+      if (owner == child_ike_.end() || owner->second != id)
+        return what + " not indexed under its IKE SA";
+      for (bool inbound : {true, false}) {
+        const uint32_t spi = inbound ? child.spi_in : child.spi_out;
+        if (spi == 0)
+          continue;
+        ++(inbound ? spis_in : spis_out);
+        const auto& map = inbound ? child_in_ : child_out_;
+        auto [first, last] = map.equal_range(spi);
+        if (std::none_of(first, last, [&](const auto& kv) { return kv.second == cid; }))
+          return what + " not found by its " + (inbound ? "inbound" : "outbound") + " SPI";
+      }
+      if (child.spi_in != 0) {
+        auto registered = child_owner_.find(child.spi_in);
+        if (registered == child_owner_.end() || registered->second != id)
+          return what + " inbound SPI registered to another IKE SA";
+      }
+    }
+  }
+  if (by_spi_.size() != spis)
+    return "the SPI index holds " + std::to_string(by_spi_.size() - spis) + " stale entries";
+  if (child_ike_.size() != children || child_in_.size() != spis_in || child_out_.size() != spis_out)
+    return "the child index holds stale entries";
+  std::size_t indexed_peers = 0;
+  for (const auto& [peer, ids] : by_remote_id_)
+    indexed_peers += ids.size();
+  if (indexed_peers != peers)
+    return "the peer identity index holds stale entries";
+  for (const auto& [id, source] : half_open_ids_) {
+    if (by_id_.count(id) == 0)
+      return "half-open " + id_text(id) + " does not exist";
+  }
+  return {};
+}
+
 void IkeSaManager::shutdown() {
   for (auto& [id, sa] : by_id_) {
     if (sa->state() == IkeState::established)
       sa->send_delete_ike();
     sa->destroy_children();
+    schedule(*sa);  // the delete's retransmissions, if the loop runs on
   }
 }
 

@@ -67,7 +67,7 @@ void IkeSa::process_informational_request(uint32_t message_id, const std::vector
           ours.spis.push_back(be32(c.spi_in));
         log(LogLevel::info, "peer deleted child SA #" + std::to_string(c.id));
         uninstall_child(c, true, true);
-        children_.erase(it);
+        erase_child(it);
         manager_.counters().add("child_deleted_by_peer");
         break;
       }
@@ -77,8 +77,11 @@ void IkeSa::process_informational_request(uint32_t message_id, const std::vector
     log(LogLevel::info, "peer deleted the IKE SA");
     manager_.counters().add("ike_deleted_by_peer");
     send_response(ExchangeType::informational, message_id, {});
+    // RFC 7296 2.25.2: a delete of the SA we are rekeying ends our rekey;
+    // with colliding rekeys (2.8.2), the peer's successor survives.
+    settle_collision();
     destroy_children();
-    state_ = IkeState::dead;
+    die();
     return;
   }
   if (!ours.spis.empty())
@@ -92,13 +95,13 @@ void IkeSa::process_informational_response(PendingRequest& pending,
   switch (pending.kind) {
     case ExchangeKind::delete_ike:
       destroy_children();
-      state_ = IkeState::dead;
+      die();
       break;
     case ExchangeKind::delete_child: {
       auto it = children_.find(pending.child_id);
       if (it != children_.end()) {
         uninstall_child(it->second, true, true);
-        children_.erase(it);
+        erase_child(it);
         manager_.counters().add("child_deleted");
       }
       break;

@@ -62,6 +62,8 @@ bool FakeNetwork::deliver_one() {
   auto it = managers_.find(d.to.address());
   if (it != managers_.end() && it->second != nullptr)
     it->second->on_datagram(d.to, d.from, d.data);
+  if (after_delivery)
+    after_delivery();
   return true;
 }
 
@@ -189,6 +191,14 @@ void FakeHost::log(LogLevel level, std::string_view message) {
     std::fprintf(stderr, "[%s %d] %.*s\n", name_.c_str(), static_cast<int>(level),
                  static_cast<int>(message.size()), message.data());
   }
+}
+
+Bytes FakeHost::make_nonce(std::size_t size) {
+  if (nonces.empty())
+    return IkeHost::make_nonce(size);
+  Bytes next = std::move(nonces.front());
+  nonces.pop_front();
+  return next;
 }
 
 bool FakeHost::logged(std::string_view text) const {

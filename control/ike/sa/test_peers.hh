@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -61,6 +62,9 @@ class FakeNetwork {
 
   TimePoint now() const { return now_; }
   void advance(std::chrono::milliseconds by) { now_ += by; }
+
+  // Called after each datagram delivered (the fixture checks invariants).
+  std::function<void()> after_delivery;
 
  private:
   std::map<asio::ip::address, IkeSaManager*> managers_;
@@ -146,6 +150,8 @@ class FakeHost : public IkeHost {
   void release_config(const PeerConfig& config, const std::string& peer) override;
   void log(LogLevel level, std::string_view message) override;
   TimePoint now() const override { return network_.now(); }
+  // The next entry of `nonces` while there is one, else random bytes.
+  Bytes make_nonce(std::size_t size) override;
 
   // True if any log line contains `text`.
   bool logged(std::string_view text) const;
@@ -157,6 +163,8 @@ class FakeHost : public IkeHost {
   std::map<std::string, asio::ip::address> leases;  // peer identity -> address
   std::size_t releases = 0;
   std::vector<std::string> log_lines;
+  // Nonces this host hands out next, in order (tests order colliding rekeys).
+  std::deque<Bytes> nonces;
 
  private:
   FakeNetwork& network_;
