@@ -95,7 +95,7 @@ uint32_t CipherSession::hot_regions(MemoryRegion* out) const {
   uint32_t count = 0;
   out[count++] = {this, sizeof(*this)};
   if (ipsec_mb_) {
-    out[count++] = ipsec_mb_->hot_region();
+    count += ipsec_mb_->hot_regions(out + count);
   } else if (openssl_) {
     out[count++] = {openssl_.get(), sizeof(internal::OpensslState)};
   }

@@ -28,8 +28,8 @@ struct MemoryRegion {
   const void* address = nullptr;
   uint32_t length = 0;
 };
-// Enough for an SA: its own object plus a session's (at most 2).
-inline constexpr uint32_t kMaxHotRegions = 3;
+// Enough for an SA: its own object plus a session's (at most 3).
+inline constexpr uint32_t kMaxHotRegions = 4;
 
 struct SessionKeys {
   std::span<const uint8_t> cipher_key;  // transform_info().cipher_key_len bytes
@@ -49,7 +49,7 @@ class CipherSession {
 
   Backend backend() const { return backend_; }
   // This session and the key schedule its transform uses; writes at most
-  // 2 entries to `out` and returns how many.
+  // 3 entries to `out` and returns how many.
   uint32_t hot_regions(MemoryRegion* out) const;
   Transform transform() const { return transform_; }
 

@@ -173,15 +173,29 @@ std::unique_ptr<State> State::create(Transform transform, const SessionKeys& key
   return s;
 }
 
-MemoryRegion State::hot_region() const {
+uint32_t State::hot_regions(MemoryRegion* out) const {
   switch (transform) {
     case Transform::aes_gcm_128:
-    case Transform::aes_gcm_256:
-      return {this, static_cast<uint32_t>(offsetof(State, gcm_key) + sizeof gcm_key)};
+    case Transform::aes_gcm_256: {
+      // Not all of the 1 KB GHASH key table: a short packet reads the round
+      // keys and the lowest powers of H, which the AVX2/AVX-512 layouts keep
+      // right after the round keys and the VAES layout at the table's end
+      // (H^16 .. H^1). Longer packets fetch the rest as they go. A wrong
+      // guess about a library's layout costs speed here, never correctness.
+      constexpr uint32_t kRoundKeys = sizeof gcm_key.expanded_keys;
+      constexpr uint32_t kLowPowers = 16 * 8;
+      constexpr uint32_t kTopPowers = 16 * 16;
+      const auto* key = reinterpret_cast<const uint8_t*>(&gcm_key);
+      out[0] = {this, static_cast<uint32_t>(offsetof(State, gcm_key)) + kRoundKeys + kLowPowers};
+      out[1] = {key + sizeof gcm_key - kTopPowers, kTopPowers};
+      return 2;
+    }
     case Transform::chacha20_poly1305:
-      return {this, static_cast<uint32_t>(offsetof(State, gcm_key))};
+      out[0] = {this, static_cast<uint32_t>(offsetof(State, gcm_key))};
+      return 1;
     default:
-      return {this, static_cast<uint32_t>(sizeof *this)};
+      out[0] = {this, static_cast<uint32_t>(sizeof *this)};
+      return 1;
   }
 }
 

@@ -26,8 +26,9 @@ struct IpsecMbState {
   void cbc(IMB_MGR* mgr, IMB_CIPHER_DIRECTION direction, const uint8_t* iv, uint8_t* data,
            uint32_t len);
   void hmac(IMB_MGR* mgr, const uint8_t* data, uint32_t len, uint8_t* out, uint32_t out_len);
-  // The part of this state the transform's per-packet calls read.
-  MemoryRegion hot_region() const;
+  // The parts of this state a packet's call reads first (at most 2 written
+  // to `out`; returns how many).
+  uint32_t hot_regions(MemoryRegion* out) const;
 
   // The first cache line holds what every transform reads per packet, so
   // that hot_region() is one contiguous range per transform.
