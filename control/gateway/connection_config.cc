@@ -41,6 +41,35 @@ void read_proposals(TomlReader& r, const std::string& key, const std::vector<std
   }
 }
 
+// "pool": a name or a list of names. A dual-stack client asks for an IPv4
+// and an IPv6 address at once, so one pool per family may be listed.
+void read_pools(TomlReader& r, const GatewayConfig& config, ConnectionSettings* c) {
+  std::vector<std::string> names = r.strings("pool");
+  std::erase(names, std::string());  // pool = "": no Office Mode
+  const PoolSettings* by_family[2] = {nullptr, nullptr};
+  for (const std::string& name : names) {
+    const PoolSettings* pool = config.find_pool(name);
+    if (pool == nullptr) {
+      std::string defined;
+      for (const PoolSettings& p : config.pools) {
+        defined += (defined.empty() ? "" : ", ") + p.name;
+      }
+      r.fail("pool", "no [[pool]] named '" + name +
+                         "' (defined: " + (defined.empty() ? "none" : defined) + ")");
+      return;
+    }
+    const PoolSettings*& same = by_family[pool->addresses.address.version == 4 ? 0 : 1];
+    if (same != nullptr) {
+      r.fail("pool", "'" + same->name + "' and '" + name + "' are both IPv" +
+                         std::to_string(pool->addresses.address.version) +
+                         " pools: list at most one per address family");
+      return;
+    }
+    same = pool;
+    c->pools.push_back(name);
+  }
+}
+
 void read_selectors(TomlReader& r, const std::string& key, const std::string& fallback,
                     std::vector<TrafficSelectorSetting>* out) {
   bool present = false;
@@ -169,14 +198,7 @@ void read_connection(TomlReader& r, const std::string& base_dir, const GatewayCo
   read_proposals(r, "esp_proposals", kDefaultEspProposals, parse_esp_proposal, &c->esp_proposals);
   read_selectors(r, "local_ts", "0.0.0.0/0", &c->local_ts);
   read_selectors(r, "remote_ts", "dynamic", &c->remote_ts);
-  if (r.string("pool", &c->pool) && !c->pool.empty() && config.find_pool(c->pool) == nullptr) {
-    std::string defined;
-    for (const PoolSettings& pool : config.pools) {
-      defined += (defined.empty() ? "" : ", ") + pool.name;
-    }
-    r.fail("pool", "no [[pool]] named '" + c->pool +
-                       "' (defined: " + (defined.empty() ? "none" : defined) + ")");
-  }
+  read_pools(r, config, c);
   r.boolean("initiate", &c->initiate);
   r.boolean("fragmentation", &c->fragmentation);
   c->dpd_interval_s = config.control.dpd_interval_s;

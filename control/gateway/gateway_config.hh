@@ -77,7 +77,7 @@ struct ConnectionSettings {
   std::vector<AlgorithmProposal> esp_proposals;
   std::vector<TrafficSelectorSetting> local_ts;
   std::vector<TrafficSelectorSetting> remote_ts;
-  std::string pool;  // empty: no virtual IP
+  std::vector<std::string> pools;  // Office Mode, at most one per address family; empty: none
   bool initiate = false;
   bool fragmentation = true;
   // Always filled: the connection's own value or the [control] one.

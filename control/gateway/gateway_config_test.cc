@@ -54,7 +54,7 @@ TEST(GatewayConfig, ExampleConfigParses) {
   EXPECT_TRUE(rw.remote_ts[0].dynamic);
   EXPECT_EQ(std::string(rw.psk.view().begin(), rw.psk.view().end()),
             "change-me-to-a-long-random-secret");
-  EXPECT_EQ(config->find_pool(rw.pool)->name, "office");
+  EXPECT_EQ(rw.pools, (std::vector<std::string>{"office", "office6"}));
   const ConnectionSettings* branch = config->find_connection("branch");
   ASSERT_NE(branch, nullptr);
   EXPECT_TRUE(branch->initiate);
@@ -73,6 +73,7 @@ TEST(GatewayConfig, DefaultsFillTheMinimalFile) {
   EXPECT_EQ(c.local_ts[0].cidr.to_string(), "0.0.0.0/0");
   EXPECT_TRUE(c.remote_ts[0].dynamic);
   EXPECT_TRUE(c.remote_any);
+  EXPECT_EQ(c.pools, std::vector<std::string>{"office"});  // a single name
 }
 
 TEST(GatewayConfig, SyntaxErrorNamesTheLine) {
@@ -121,6 +122,13 @@ TEST(GatewayConfig, PoolErrors) {
 TEST(GatewayConfig, ConnectionReferencesAndCredentials) {
   expect_error(kBase + "[[connection]]\nname = \"b\"\npsk = \"s\"\npool = \"lab\"\n", 13,
                "connection[1].pool", "no [[pool]] named 'lab' (defined: office)");
+  const std::string v6 = "[[pool]]\nname = \"v6\"\naddresses = \"fd00:99::/64\"\n";
+  expect_error(
+      kBase + v6 + "[[connection]]\nname = \"b\"\npsk = \"s\"\npool = [\"office\", \"x\"]\n", 16,
+      "connection[1].pool", "no [[pool]] named 'x' (defined: office, v6)");
+  expect_error(kBase + "[[pool]]\nname = \"o2\"\naddresses = \"10.98.0.0/24\"\n" +
+                   "[[connection]]\nname = \"b\"\npsk = \"s\"\npool = [\"office\", \"o2\"]\n",
+               16, "connection[1].pool", "'office' and 'o2' are both IPv4 pools");
   expect_error(kBase + "[[connection]]\nname = \"rw\"\npsk = \"s\"\n", 11, "connection[1].name",
                "duplicate name 'rw'");
   expect_error(kBase + "[[connection]]\nname = \"b\"\n", 10, "connection[1].psk",

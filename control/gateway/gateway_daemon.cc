@@ -1,5 +1,6 @@
 #include "control/gateway/gateway_daemon.hh"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -169,33 +170,51 @@ std::vector<std::shared_ptr<const ike::PeerConfig>> GatewayDaemon::configs_for(
 
 Expected<ike::AssignedConfig, std::string> GatewayDaemon::assign_config(
     const ike::PeerConfig& config, const std::string& peer, bool want_v4, bool want_v6) {
-  auto it = pools_.find(config.pool);
-  if (it == pools_.end())
-    return unexpected("pool '" + config.pool + "' does not exist");
-  PoolRuntime& pool = it->second;
-  const bool v4 = pool.settings.addresses.address.version == 4;
-  if ((v4 && !want_v4) || (!v4 && !want_v6)) {
-    return unexpected("pool '" + config.pool + "' has no address of the family asked for");
-  }
-  auto address = pool.pool->acquire(peer, now());
-  if (!address)
-    return unexpected(address.error());
+  // One address from each pool of a family the peer asked for (a dual-stack
+  // client gets both); the attributes are those of the pools that leased.
   ike::AssignedConfig out;
-  out.addresses.push_back(to_asio(*address));
-  for (const Address& d : pool.settings.dns)
-    out.dns.push_back(to_asio(d));
-  out.split_dns = pool.settings.split_dns;
-  for (const Cidr& c : pool.settings.split_include)
-    out.split_include.push_back(to_range(c));
-  log(ike::LogLevel::info,
-      "leased " + address->to_string() + " from pool '" + config.pool + "' to " + peer);
+  std::string why;
+  for (const std::string& name : config.pools) {
+    auto it = pools_.find(name);
+    if (it == pools_.end()) {
+      why += (why.empty() ? "" : "; ") + ("pool '" + name + "' does not exist");
+      continue;
+    }
+    PoolRuntime& pool = it->second;
+    const bool v4 = pool.settings.addresses.address.version == 4;
+    if ((v4 && !want_v4) || (!v4 && !want_v6))
+      continue;
+    auto address = pool.pool->acquire(peer, now());
+    if (!address) {
+      why += (why.empty() ? "" : "; ") + address.error();
+      continue;
+    }
+    out.addresses.push_back(to_asio(*address));
+    for (const Address& d : pool.settings.dns)
+      out.dns.push_back(to_asio(d));
+    for (const std::string& domain : pool.settings.split_dns) {
+      if (std::find(out.split_dns.begin(), out.split_dns.end(), domain) == out.split_dns.end())
+        out.split_dns.push_back(domain);
+    }
+    for (const Cidr& c : pool.settings.split_include)
+      out.split_include.push_back(to_range(c));
+    log(ike::LogLevel::info,
+        "leased " + address->to_string() + " from pool '" + name + "' to " + peer);
+  }
+  if (out.addresses.empty()) {
+    return unexpected(why.empty() ? "no pool of the address family asked for" : why);
+  }
+  if (!why.empty())
+    log(ike::LogLevel::warning, "partial lease for " + peer + ": " + why);
   return out;
 }
 
 void GatewayDaemon::release_config(const ike::PeerConfig& config, const std::string& peer) {
-  auto it = pools_.find(config.pool);
-  if (it != pools_.end())
-    it->second.pool->release(peer, now());
+  for (const std::string& name : config.pools) {
+    auto it = pools_.find(name);
+    if (it != pools_.end())
+      it->second.pool->release(peer, now());
+  }
 }
 
 void GatewayDaemon::schedule_tick() {

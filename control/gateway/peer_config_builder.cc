@@ -123,7 +123,7 @@ Expected<BuiltPeers, std::string> build_peer_configs(const GatewayConfig& config
         peer->remote_ts.push_back(to_range(ts.cidr));
       }
     }
-    peer->pool = c.pool;
+    peer->pools = c.pools;
     for (const auto& cidr : c.remote_addresses)
       peer->remote_addresses.push_back(to_range(cidr));
     if (c.initiate && !c.remote_addresses.empty()) {

@@ -234,7 +234,7 @@ void IkeSa::process_auth_request(uint32_t message_id, const std::vector<Payload>
   bool child_possible = true;
   if (const auto* cp = find_body<CpPayload>(inner, PayloadType::cp)) {
     ConfigRequest request = read_request(*cp);
-    if ((request.want_v4 || request.want_v6) && !config_->pool.empty()) {
+    if ((request.want_v4 || request.want_v6) && !config_->pools.empty()) {
       auto assigned =
           host_.assign_config(*config_, remote_id_text_, request.want_v4, request.want_v6);
       if (assigned) {

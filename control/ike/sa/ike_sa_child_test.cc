@@ -156,7 +156,7 @@ TEST_P(ChildRekeyTest, RekeyReplacesTheChildOnBothSides) {
 TEST_P(ChildRekeyTest, RekeyWithVirtualIp) {
   const bool from_client = GetParam();
   client_config->request_virtual_ip = true;
-  gateway_config->pool = "vpn";
+  gateway_config->pools = {"vpn"};
   gateway_host.office_mode.addresses = {asio::ip::make_address("10.8.0.7")};
   establish();
   if (HasFatalFailure())

@@ -82,7 +82,7 @@ TEST_F(IkePairTest, CbcWithHmacEstablishes) {
 
 TEST_F(IkePairTest, VirtualIpDnsAndSplitReachTheInitiator) {
   client_config->request_virtual_ip = true;
-  gateway_config->pool = "vpn";
+  gateway_config->pools = {"vpn"};
   gateway_host.office_mode.addresses = {asio::ip::make_address("10.8.0.2")};
   gateway_host.office_mode.dns = {asio::ip::make_address("10.8.0.53")};
   gateway_host.office_mode.split_dns = {"corp.traverse.lab"};
@@ -119,7 +119,7 @@ TEST_F(IkePairTest, VirtualIpDnsAndSplitReachTheInitiator) {
 
 TEST_F(IkePairTest, ExhaustedPoolRefusesTheChildNotTheIkeSa) {
   client_config->request_virtual_ip = true;
-  gateway_config->pool = "vpn";  // office_mode.addresses stays empty: exhausted
+  gateway_config->pools = {"vpn"};  // office_mode.addresses stays empty: exhausted
   initiate();
   net.deliver_all();
   IkeSa* c = client_sa();

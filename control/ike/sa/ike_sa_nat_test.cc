@@ -16,7 +16,7 @@ class NatPairTest : public IkePairTest {
     // Behind a NAT the client's own address means nothing to the gateway
     // (its "dynamic" selector is the NAT's address): remote access leases one.
     client_config->request_virtual_ip = true;
-    gateway_config->pool = "vpn";
+    gateway_config->pools = {"vpn"};
     gateway_host.office_mode.addresses = {vip};
   }
   const asio::ip::address outside = asio::ip::make_address("198.51.100.7");

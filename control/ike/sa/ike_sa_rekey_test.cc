@@ -374,7 +374,7 @@ class IkeRekeyCollisionLeaseTest : public IkeRekeyCollisionBase,
 TEST_P(IkeRekeyCollisionLeaseTest, LeaseMovesToTheSurvivor) {
   const bool client_exchange_redundant = GetParam();
   client_config->request_virtual_ip = true;
-  gateway_config->pool = "vpn";
+  gateway_config->pools = {"vpn"};
   gateway_host.office_mode.addresses = {asio::ip::make_address("10.8.0.7")};
   start_collision(client_exchange_redundant ? kLowestIsClientNi : kLowestIsGatewayNi);
   if (HasFatalFailure())

@@ -53,7 +53,7 @@ struct PeerConfig {
   std::vector<TsRange> local_ts;
   std::vector<TsRange> remote_ts;  // empty with remote_ts_dynamic: the peer's (virtual) address
   bool remote_ts_dynamic = true;
-  std::string pool;                       // responder: Office Mode pool; empty = none
+  std::vector<std::string> pools;         // responder: Office Mode pools; empty = none
   bool request_virtual_ip = false;        // initiator: ask for an address (CP request)
   std::optional<Endpoint> remote;         // initiator: where to send
   std::vector<TsRange> remote_addresses;  // responder: who may connect (empty = anyone)

@@ -6,6 +6,11 @@
                      |                              server 10.1.0.10
                      +--- peer --- host   (site-to-site: 198.51.100.20, 10.2.0.0/24)
 
+With ipv6=True (dual stack inside, the outer network stays IPv4) the gateway
+also has fd00:1::1/64 on its inside port and the server fd00:1::10 (default
+route via the gateway); client, gw and server then run with IPv6 enabled
+(no DAD), the gateway's dataplane ports out0/in0 without.
+
 The client (192.168.77.2) sits behind a masquerading nat (wan 198.51.100.2),
 or, with nat=False, directly on the "internet" at 198.51.100.10. The gateway
 is either strongSwan's charon (kernel-libipsec, kernel addresses on out0/in0)
@@ -57,6 +62,12 @@ SERVER_ADDR = "10.1.0.10"
 POOL = "10.99.0.0/24"
 POOL_DNS = "10.1.0.53"
 SPLIT_DNS_DOMAIN = "corp.traverse.lab"
+# Dual stack inside (Lab(ipv6=True)); an IPv6 Office Mode pool beside POOL.
+INSIDE_NET6 = "fd00:1::/64"
+GW_INSIDE6 = "fd00:1::1"
+SERVER_ADDR6 = "fd00:1::10"
+POOL6 = "fd00:99::/64"
+POOL6_DNS = "fd00:1::53"
 PEER_ADDR = "198.51.100.20"
 PEER_NET = "10.2.0.0/24"
 PEER_LAN_ADDR = "10.2.0.1"
@@ -468,9 +479,13 @@ swanctl {{
     def split_subnets(self):
         return self.attribute_values("INTERNAL_IP4_SUBNET")
 
+    def split_subnets6(self):
+        return self.attribute_values("INTERNAL_IP6_SUBNET")
+
 
 ATTRIBUTE_TYPES = {"INTERNAL_IP4_ADDRESS": 1, "INTERNAL_IP4_NETMASK": 2, "INTERNAL_IP4_DNS": 3,
-                   "INTERNAL_IP4_SUBNET": 13, "INTERNAL_DNS_DOMAIN": 25}
+                   "INTERNAL_IP6_ADDRESS": 8, "INTERNAL_IP6_DNS": 10, "INTERNAL_IP4_SUBNET": 13,
+                   "INTERNAL_IP6_SUBNET": 15, "INTERNAL_DNS_DOMAIN": 25}
 
 
 def attribute_dumps(text, type_name):
@@ -529,6 +544,11 @@ def decode_attribute(type_name, value):
         addr = socket.inet_ntoa(value[:4])
         mask = bin(int.from_bytes(value[4:], "big")).count("1")
         return f"{addr}/{mask}"
+    if type_name in ("INTERNAL_IP6_SUBNET", "INTERNAL_IP6_ADDRESS") and len(value) == 17:
+        # RFC 7296 3.15.1: 16 bytes of address, one of prefix length.
+        return f"{socket.inet_ntop(socket.AF_INET6, value[:16])}/{value[16]}"
+    if len(value) == 16:
+        return socket.inet_ntop(socket.AF_INET6, value)
     if len(value) == 4:
         return socket.inet_ntoa(value)
     return value.hex()
@@ -555,15 +575,17 @@ def _disable_tx_csum(ns, dev):
 
 class Lab:
     """The namespaces of one run. gateway: "strongswan" or "traverse";
-    nat: client behind the masquerading nat; site: also peer + host."""
+    nat: client behind the masquerading nat; site: also peer + host;
+    ipv6: dual stack on the inside network (see the module docstring)."""
 
     _open = []
 
     def __init__(self, gateway="strongswan", nat=True, site=False, keep=False, runid=None,
-                 build_dir=None):
+                 build_dir=None, ipv6=False):
         if gateway not in ("strongswan", "traverse"):
             raise LabError(f"gateway must be strongswan or traverse, not {gateway!r}")
         self.gateway_mode, self.nat, self.site, self.keep = gateway, nat, site, keep
+        self.ipv6 = ipv6
         self.build_dir = build_dir
         self.runid = runid or f"{os.getpid() % 100000}{random.randrange(16**3):03x}"
         self.work = tempfile.mkdtemp(prefix=f"ikelab-{self.runid}-")
@@ -586,8 +608,12 @@ class Lab:
         run(["ip", "netns", "add", name])
         self.namespaces.append(name)
         run(["ip", "-n", name, "link", "set", "lo", "up"])
-        for key in ("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1",
-                    "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"):
+        if self.ipv6 and node in ("client", "gw", "server"):
+            # No duplicate address detection: addresses usable at once.
+            v6 = ("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+        else:
+            v6 = ("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+        for key in v6 + ("net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"):
             run(["sysctl", "-qw", key], ns=name)
 
     def _link(self, a, ifa, b, ifb):
@@ -649,11 +675,23 @@ class Lab:
         self._addr("server", "eth0", f"{SERVER_ADDR}/24")
         self._route("server", "default", "via", GW_INSIDE)
         _disable_tx_csum(self.ns("server"), "eth0")
+        if self.ipv6:
+            self._addr("server", "eth0", f"{SERVER_ADDR6}/64")
+            run(["ip", "-n", self.ns("server"), "-6", "route", "add", "default", "via",
+                 GW_INSIDE6])
         if self.gateway_mode == "strongswan":
             self._addr("gw", "out0", f"{GW_OUTSIDE}/24")
             self._addr("gw", "in0", f"{GW_INSIDE}/24")
+            if self.ipv6:
+                self._addr("gw", "in0", f"{GW_INSIDE6}/64")
+                run(["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"], ns=self.ns("gw"))
             self._forwarding("gw")
         else:
+            if self.ipv6:
+                # The dataplane owns these ports; the TAPs carry the kernel's IPv6.
+                for dev in ("out0", "in0"):
+                    run(["sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1"],
+                        ns=self.ns("gw"))
             self._isolate_port("out0")
             self._isolate_port("in0")
 
@@ -784,9 +822,10 @@ def _auth(kind, ident, cert=None, cacerts=None):
 def road_warrior_client(psk="lab-psk-0123456789", auth="psk", cert=None, client_id=CLIENT_ID,
                         gw_id=GW_ID, gw_addr=GW_OUTSIDE, ike_proposals=IKE_PROPOSALS,
                         esp_proposals=ESP_PROPOSALS, remote_ts=(INSIDE_NET,), vip=True,
-                        cacerts=None, fragmentation=True, name="home"):
+                        cacerts=None, fragmentation=True, name="home", vips=("0.0.0.0",)):
     """The client's swanctl tree: connection and child `name`, asking for a
-    virtual IP (vips = 0.0.0.0; the resolve plugin then asks for DNS)."""
+    virtual IP (vips = 0.0.0.0; the resolve plugin then asks for DNS; ("0.0.0.0",
+    "::") for one of each family)."""
     conn = {
         "version": 2,
         "remote_addrs": gw_addr,
@@ -799,7 +838,7 @@ def road_warrior_client(psk="lab-psk-0123456789", auth="psk", cert=None, client_
                             "rekey_time": "0", "dpd_action": "clear"}},
     }
     if vip:
-        conn["vips"] = "0.0.0.0"
+        conn["vips"] = list(vips)
     tree = {"connections": {name: conn}}
     if auth == "psk":
         tree["secrets"] = {"ike-lab": {"id-gw": gw_id, "id-client": client_id, "secret": psk}}
@@ -955,7 +994,7 @@ def _payload(n, seed):
 def tcp_server_main(addr, port, timeout):
     """In the server namespace: per connection, a line `UP n seed` (receive
     n bytes, answer `n sha256hex`) or `DOWN n seed` (send n bytes)."""
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((addr, port))
     srv.listen(4)
@@ -1259,7 +1298,8 @@ class TraverseGateway:
                      "device": "net_af_packet0,iface=out0", "address": f"{GW_OUTSIDE}/24",
                      "gateway": self.lab.client_public, "tap": "tv-outside"}),
                  toml_table("[dataplane.inside]", {
-                     "device": "net_af_packet1,iface=in0", "address": f"{GW_INSIDE}/24",
+                     "device": "net_af_packet1,iface=in0", "address": [f"{GW_INSIDE}/24"] + (
+                         [f"{GW_INSIDE6}/64"] if self.lab.ipv6 else []),
                      "tap": "tv-inside"}),
                  toml_table("[control]", control_table),
                  toml_table("[identity]", identity)]
@@ -1286,7 +1326,10 @@ class TraverseGateway:
         return self
 
     def _wait_taps(self, proc=None):
-        for tap, addr in (("tv-outside", GW_OUTSIDE), ("tv-inside", GW_INSIDE)):
+        taps = [("tv-outside", GW_OUTSIDE), ("tv-inside", GW_INSIDE)]
+        if self.lab.ipv6:
+            taps.append(("tv-inside", GW_INSIDE6))
+        for tap, addr in taps:
             wait_for(f"TAP {tap} with {addr}", lambda: addr in run(
                 ["ip", "-br", "addr", "show", tap], ns=self.lab.ns("gw"), check=False).stdout,
                 15, proc)
@@ -1390,6 +1433,10 @@ class TraverseGateway:
         found = [lease for lease in self.leases() if lease["identity"] == identity]
         return found[0] if found else None
 
+    def leases_of(self, identity):
+        """{pool name: lease} of identity (one lease per pool it holds)."""
+        return {lease["pool"]: lease for lease in self.leases() if lease["identity"] == identity}
+
     # -- logs and teardown ---------------------------------------------------
 
     def _log_files(self):
@@ -1431,17 +1478,25 @@ def _accepts(path):
 
 
 def traverse_remote_access(psk="lab-psk-0123456789", auth="psk", identity_extra=None,
-                           ike_proposals=IKE_PROPOSALS, esp_proposals=ESP_PROPOSALS):
+                           ike_proposals=IKE_PROPOSALS, esp_proposals=ESP_PROPOSALS,
+                           dualstack=False):
     """The Traverse equivalent of road_warrior_gateway(): (identity, pools,
-    connections) for TraverseGateway.start()."""
+    connections) for TraverseGateway.start(). dualstack: also the IPv6 pool
+    office6 (POOL6, IPv6 DNS, INSIDE_NET6 split) and INSIDE_NET6 protected."""
     identity = {"id": GW_ID}
     identity.update(identity_extra or {})
     pools = [{"name": "office", "addresses": POOL, "lease_time_s": 86400, "dns": [POOL_DNS],
               "split_dns": [SPLIT_DNS_DOMAIN], "split_include": [INSIDE_NET]}]
+    if dualstack:
+        pools.append({"name": "office6", "addresses": POOL6, "lease_time_s": 86400,
+                      "dns": [POOL6_DNS], "split_dns": [SPLIT_DNS_DOMAIN],
+                      "split_include": [INSIDE_NET6]})
     conn = {"name": "roadwarriors", "remote_addresses": ["%any"], "remote_id": "%any",
             "auth": auth, "remote_auth": auth, "ike_proposals": list(ike_proposals),
-            "esp_proposals": list(esp_proposals), "local_ts": [INSIDE_NET],
-            "remote_ts": ["dynamic"], "pool": "office", "fragmentation": True}
+            "esp_proposals": list(esp_proposals),
+            "local_ts": [INSIDE_NET] + ([INSIDE_NET6] if dualstack else []),
+            "remote_ts": ["dynamic"], "pool": ["office", "office6"] if dualstack else "office",
+            "fragmentation": True}
     if auth == "psk":
         conn["psk"] = psk
     return identity, pools, [conn]

@@ -19,6 +19,11 @@ Traverse only (--gateway traverse), driven through traversectl:
             re-installs the child SAs (same SPIs, no renegotiation)
   ctlrestart traverse-control killed and restarted: it removes the orphaned
             SAs from the dataplane; the client is re-initiated
+  dualstack IPv6 Office Mode over the IPv4 outer network: the client asks for
+            both families (vips = 0.0.0.0, ::) and gets one address from
+            each pool, IPv6 DNS and split subnet; the IPv6 selectors are
+            narrowed to the leased /128; ping6 both ways and TCP over IPv6
+            go through ESP (SA and dataplane counters)
 In traverse mode every scenario also checks the gateway's side through the
 control socket (list-sas, leases, counters).
 
@@ -67,10 +72,10 @@ check = Checks()
 class Scenario:
     """One lab with a gateway (strongSwan or Traverse) and a client charon."""
 
-    def __init__(self, args, nat=True, site=False):
+    def __init__(self, args, nat=True, site=False, ipv6=False):
         self.args = args
         self.lab = ikelab.Lab(gateway=args.gateway, nat=nat, site=site, keep=args.keep,
-                              build_dir=args.build_dir)
+                              build_dir=args.build_dir, ipv6=ipv6)
         self.gw = None       # the gateway's charon (strongswan mode)
         self.traverse = None  # TraverseGateway (traverse mode)
 
@@ -130,10 +135,11 @@ def client_vips(client, conn="home"):
     return sa.get("local-vips", []) if sa else []
 
 
-def check_traverse_sa(s, client, nat=True):
+def check_traverse_sa(s, client, nat=True, pools=("office",)):
     """The gateway's view through the control socket: one IKE SA with the
-    client's identity, NAT and encapsulation as the client sees them, the
-    virtual IP leased and online. Returns the SA (list-sas) or None."""
+    client's identity, NAT and encapsulation as the client sees them, one
+    virtual IP from each of pools leased and online. Returns the SA
+    (list-sas) or None."""
     tv = s.traverse
     sas = tv.ike_sas()
     sa = sas[0] if len(sas) == 1 else None
@@ -151,11 +157,15 @@ def check_traverse_sa(s, client, nat=True):
     check(kid is not None and kid["encap"] is True and sa["encap"] is True,
           f"gateway child SA UDP-encapsulated ({kid and kid['encap']}; IKE SA {sa['encap']})")
     vips = client_vips(client)
-    check(sa["virtual_ips"] == vips and len(vips) == 1,
+    check(sorted(sa["virtual_ips"]) == sorted(vips) and len(vips) == len(pools),
           f"gateway assigned {sa['virtual_ips']}, client has {vips}")
-    lease = tv.lease(ikelab.CLIENT_ID)
-    check(lease is not None and [lease["address"]] == vips and lease["online"] is True,
-          f"lease of {ikelab.CLIENT_ID}: {lease}")
+    leases = tv.leases_of(ikelab.CLIENT_ID)
+    check(sorted(leases) == sorted(pools) and sorted(
+        lease["address"] for lease in leases.values()) == sorted(vips) and all(
+            lease["online"] is True for lease in leases.values()),
+          f"lease(s) of {ikelab.CLIENT_ID}: " + ", ".join(
+              f"{name} {lease['address']} online {lease['online']}"
+              for name, lease in sorted(leases.items())))
     if kid is not None:
         ckid = child_of(client, "home")
         check(ckid is not None and ckid["spi-in"] == kid["spi_out"]
@@ -833,10 +843,138 @@ def scenario_ctlrestart(args):
         return s, e
 
 
+def scenario_dualstack(args):
+    """IPv6 Office Mode: a dual-stack client over an IPv4 outer network
+    gets an IPv4 and an IPv6 virtual IP from the two pools of its connection,
+    and IPv6 traffic to and from the inside network goes through ESP."""
+    s = Scenario(args, ipv6=True).up()
+    try:
+        s.start_gateway(traverse_config=ikelab.traverse_remote_access(dualstack=True))
+        tv = s.traverse
+        client = s.lab.charon("client", "client", debug_enc=True).start()
+        client.load(ikelab.road_warrior_client(
+            vips=("0.0.0.0", "::"), remote_ts=(ikelab.INSIDE_NET, ikelab.INSIDE_NET6)))
+        t0 = time.monotonic()
+        check.require(client.initiate("home", "home"),
+                      f"client initiate home asking for both families "
+                      f"({time.monotonic() - t0:.2f}s)")
+        sa = check_client_sa(s, client, "home", nat=True)
+        vips = sa.get("local-vips", [])
+        v4 = [a for a in vips if addr_in(a, ikelab.POOL)]
+        v6 = [a for a in vips if addr_in(a, ikelab.POOL6)]
+        check.require(len(vips) == 2 and len(v4) == 1 and len(v6) == 1,
+                      f"virtual IPs {vips}: one from {ikelab.POOL}, one from {ikelab.POOL6}")
+        v4, v6 = v4[0], v6[0]
+        clog = client.log_text()
+        check(f"installing new virtual IP {v6}" in clog and
+              "processing INTERNAL_IP6_ADDRESS attribute" in clog,
+              f"client log: INTERNAL_IP6_ADDRESS processed, virtual IP {v6} installed")
+        check(client.attribute_values("INTERNAL_IP6_ADDRESS") == [f"{v6}/128"],
+              f"INTERNAL_IP6_ADDRESS received: {client.attribute_values('INTERNAL_IP6_ADDRESS')}")
+        check(sorted(client.dns_servers()) == sorted([ikelab.POOL_DNS, ikelab.POOL6_DNS]),
+              f"DNS servers received (IPv4 and IPv6): {client.dns_servers()}")
+        check(client.attribute_values("INTERNAL_IP6_DNS") == [ikelab.POOL6_DNS],
+              f"INTERNAL_IP6_DNS received: {client.attribute_values('INTERNAL_IP6_DNS')}")
+        check(client.split_dns_domains() == [ikelab.SPLIT_DNS_DOMAIN],
+              f"split DNS (INTERNAL_DNS_DOMAIN, once for both pools): "
+              f"{client.split_dns_domains()}")
+        check(client.split_subnets() == [ikelab.INSIDE_NET]
+              and client.split_subnets6() == [ikelab.INSIDE_NET6],
+              f"split subnets: INTERNAL_IP4_SUBNET {client.split_subnets()}, "
+              f"INTERNAL_IP6_SUBNET {client.split_subnets6()}")
+        kid = child_of(client, "home")
+        check.require(kid is not None, "one CHILD_SA INSTALLED")
+        want_local = sorted([f"{v4}/32", f"{v6}/128"])
+        want_remote = sorted([ikelab.INSIDE_NET, ikelab.INSIDE_NET6])
+        check(sorted(kid.get("local-ts", [])) == want_local,
+              f"client local TS narrowed to the leased hosts: {kid.get('local-ts')}")
+        check(sorted(kid.get("remote-ts", [])) == want_remote,
+              f"client remote TS {kid.get('remote-ts')}")
+        gsa = check_traverse_sa(s, client, nat=True, pools=("office", "office6"))
+        gkid = gw_child(gsa)
+        check.require(gkid is not None, "gateway IKE SA with one child SA")
+        check(sorted(gkid["remote_ts"]) == want_local and sorted(gkid["local_ts"]) == want_remote,
+              f"gateway child TS {gkid['local_ts']} === {gkid['remote_ts']}")
+
+        # Traffic: IPv6 both ways and TCP over IPv6, IPv4 beside it.
+        c0, dp0 = child_of(client, "home"), tv.counters()
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR6, count=10, interval=0.05)
+        if not check(r["received"] == 10, f"ping6 client {v6} -> server "
+                     f"{ikelab.SERVER_ADDR6} through the tunnel: {r['received']}/10"):
+            dataplane_diagnosis(s)
+        r = ikelab.ping(s.lab, "server", v6, count=10, interval=0.05)
+        if not check(r["received"] == 10, f"ping6 server -> client {v6} through the tunnel: "
+                     f"{r['received']}/10"):
+            dataplane_diagnosis(s)
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=5, interval=0.05)
+        check(r["received"] == 5, f"ping client {v4} -> server {ikelab.SERVER_ADDR} in the "
+              f"same CHILD_SA: {r['received']}/5")
+        mib = 1
+        for direction in ("up", "down"):
+            t = ikelab.tcp_transfer(s.lab, direction, mib=mib, server_addr=ikelab.SERVER_ADDR6,
+                                    port=5206)
+            check(t["hash_ok"] and t["bytes"] == mib * 1048576,
+                  f"TCP over IPv6 {'client -> server' if direction == 'up' else 'server -> client'}"
+                  f": {t['bytes']} bytes, hash ok {t['hash_ok']}, {t['mbit_s']:.1f} Mbit/s")
+        c1, dp1 = child_of(client, "home"), tv.counters()
+        g1 = gw_child(tv.ike_sa())
+        if check(c1 is not None and g1 is not None and g1["id"] == gkid["id"],
+                 "the same child SA on both ends after the traffic"):
+            sent, received = (c1["bytes-out"] - c0["bytes-out"], c1["bytes-in"] - c0["bytes-in"])
+            check(sent >= mib * 1048576 and received >= mib * 1048576,
+                  f"client CHILD_SA counted the traffic: {sent} bytes out, {received} bytes in")
+            din, dout = g1["bytes_in"] - gkid["bytes_in"], g1["bytes_out"] - gkid["bytes_out"]
+            pin = g1["packets_in"] - gkid["packets_in"]
+            pout = g1["packets_out"] - gkid["packets_out"]
+            check(din >= mib * 1048576 and dout >= mib * 1048576 and pin >= 25 and pout >= 25,
+                  f"gateway child SA counted the traffic: {din} bytes / {pin} packets in, "
+                  f"{dout} bytes / {pout} packets out")
+            dec = dp1.get("dataplane_decrypted", 0) - dp0.get("dataplane_decrypted", 0)
+            enc = dp1.get("dataplane_encrypted", 0) - dp0.get("dataplane_encrypted", 0)
+            check(dec >= pin and enc >= pout,
+                  f"dataplane ESP counters: decrypted +{dec} (>= {pin}), encrypted +{enc} "
+                  f"(>= {pout})")
+
+        # A rekey from the gateway keeps both families' selectors and policies.
+        old = child_of(client, "home")
+        out = tv.ctl("rekey", "--child", gkid["id"])
+        log(f"   traversectl rekey --child {gkid['id']}: {out.get('message')}")
+        try:
+            new = ikelab.wait_for("client's new CHILD_SA", lambda: (lambda c: c if c and c[
+                "spi-in"] != old["spi-in"] else None)(child_of(client, "home")), 15)
+        except LabError:
+            new = None
+        check(new is not None and sorted(new.get("local-ts", [])) == want_local
+              and sorted(new.get("remote-ts", [])) == want_remote,
+              f"gateway's child rekey: new CHILD_SA {new and new['spi-in']} with "
+              f"{new and new.get('local-ts')} === {new and new.get('remote-ts')}")
+        r6 = ikelab.ping(s.lab, "server", v6, count=3, interval=0.05)
+        r4 = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR, count=3, interval=0.05)
+        after = child_of(client, "home")
+        check(r6["received"] == 3 and r4["received"] == 3 and after is not None
+              and after["spi-in"] == (new or {}).get("spi-in") and after["packets-in"] >= 6,
+              f"after the rekey: ping6 server -> client {r6['received']}/3, ping client -> "
+              f"server {r4['received']}/3, new CHILD_SA packets in "
+              f"{after and after['packets-in']}")
+
+        check(client.terminate(ike="home"), "client terminates")
+        check_traverse_gone(s)
+        leases = tv.leases_of(ikelab.CLIENT_ID)
+        check(sorted(leases) == ["office", "office6"] and not any(
+            lease["online"] for lease in leases.values()),
+              f"both leases offline: {sorted((n, lease['online']) for n, lease in leases.items())}")
+        r = ikelab.ping(s.lab, "client", ikelab.SERVER_ADDR6, count=2, interval=0.2)
+        check(r["received"] == 0, f"no IPv6 traffic without the tunnel ({r['received']}/2)")
+        return s, None
+    except Exception as e:  # noqa: BLE001
+        return s, e
+
+
 SCENARIOS = {"psk": scenario_psk, "cert": scenario_cert, "crl": scenario_crl,
              "nonat": scenario_nonat, "site": scenario_site}
 TRAVERSE_SCENARIOS = {"gwrekey": scenario_gwrekey, "dpd": scenario_dpd,
-                      "dprestart": scenario_dprestart, "ctlrestart": scenario_ctlrestart}
+                      "dprestart": scenario_dprestart, "ctlrestart": scenario_ctlrestart,
+                      "dualstack": scenario_dualstack}
 
 
 def main():
