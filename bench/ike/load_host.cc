@@ -15,32 +15,33 @@ Expected<void, std::string> CountingIpsec::add_sa(const ike::ChildSaInstall& sa)
   return {};
 }
 
-Expected<void, std::string> CountingIpsec::update_sa(uint32_t spi, bool inbound,
+Expected<void, std::string> CountingIpsec::update_sa(const ike::SaKey& sa,
                                                      const ike::Endpoint& local,
                                                      const ike::Endpoint& remote, bool udp_encap) {
-  (void)spi, (void)inbound, (void)local, (void)remote, (void)udp_encap;
+  (void)sa, (void)local, (void)remote, (void)udp_encap;
   return {};
 }
 
-Expected<void, std::string> CountingIpsec::delete_sa(uint32_t spi, bool inbound) {
-  (void)spi, (void)inbound;
+Expected<void, std::string> CountingIpsec::delete_sa(const ike::SaKey& sa) {
+  (void)sa;
   ++removed_;
   return {};
 }
 
-Expected<void, std::string> CountingIpsec::add_policy(const ike::TsRange& selector, uint32_t spi) {
-  (void)selector, (void)spi;
+Expected<void, std::string> CountingIpsec::add_policy(const ike::TsRange& selector,
+                                                      const ike::SaKey& sa) {
+  (void)selector, (void)sa;
   return {};
 }
 
 Expected<void, std::string> CountingIpsec::delete_policy(const ike::TsRange& selector,
-                                                         uint32_t spi) {
-  (void)selector, (void)spi;
+                                                         const ike::SaKey& sa) {
+  (void)selector, (void)sa;
   return {};
 }
 
-std::optional<ike::ChildSaCounters> CountingIpsec::counters(uint32_t spi, bool inbound) {
-  (void)spi, (void)inbound;
+std::optional<ike::ChildSaCounters> CountingIpsec::counters(const ike::SaKey& sa) {
+  (void)sa;
   return ike::ChildSaCounters{};
 }
 

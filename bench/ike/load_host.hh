@@ -17,12 +17,14 @@ namespace traverse::bench {
 class CountingIpsec final : public ike::IpsecBackend {
  public:
   Expected<void, std::string> add_sa(const ike::ChildSaInstall& sa) override;
-  Expected<void, std::string> update_sa(uint32_t spi, bool inbound, const ike::Endpoint& local,
+  Expected<void, std::string> update_sa(const ike::SaKey& sa, const ike::Endpoint& local,
                                         const ike::Endpoint& remote, bool udp_encap) override;
-  Expected<void, std::string> delete_sa(uint32_t spi, bool inbound) override;
-  Expected<void, std::string> add_policy(const ike::TsRange& selector, uint32_t spi) override;
-  Expected<void, std::string> delete_policy(const ike::TsRange& selector, uint32_t spi) override;
-  std::optional<ike::ChildSaCounters> counters(uint32_t spi, bool inbound) override;
+  Expected<void, std::string> delete_sa(const ike::SaKey& sa) override;
+  Expected<void, std::string> add_policy(const ike::TsRange& selector,
+                                         const ike::SaKey& sa) override;
+  Expected<void, std::string> delete_policy(const ike::TsRange& selector,
+                                            const ike::SaKey& sa) override;
+  std::optional<ike::ChildSaCounters> counters(const ike::SaKey& sa) override;
   bool connected() const override { return true; }
 
   uint64_t installed() const { return installed_; }

@@ -47,6 +47,22 @@ std::optional<crypto::Transform> transform_for(const ike::ChildSaInstall& sa) {
   }
 }
 
+api::SaRef to_api(const ike::SaKey& sa) {
+  api::SaRef ref{};
+  ref.spi = sa.spi;
+  ref.direction = sa.inbound ? api::Direction::inbound : api::Direction::outbound;
+  ref.cookie = sa.cookie;
+  return ref;
+}
+
+api::PolicyRecord policy_record(const ike::TsRange& selector, const ike::SaKey& sa) {
+  api::PolicyRecord p{};
+  p.selector = to_api(selector.start, static_cast<uint8_t>(selector.prefix_length()));
+  p.spi = sa.spi;
+  p.cookie = sa.cookie;
+  return p;
+}
+
 }  // namespace
 
 DataplaneIpsec::DataplaneIpsec(std::string socket_path) : path_(std::move(socket_path)) {}
@@ -121,15 +137,15 @@ Expected<void, std::string> DataplaneIpsec::add_sa(const ike::ChildSaInstall& sa
   auto ok = check(result, "sa_add");
   if (ok) {
     // Keep the record without keys: update_sa needs the rest.
-    installed_[{sa.spi, sa.inbound}] = r;
+    installed_[sa.key()] = r;
   }
   return ok;
 }
 
-Expected<void, std::string> DataplaneIpsec::update_sa(uint32_t spi, bool inbound,
+Expected<void, std::string> DataplaneIpsec::update_sa(const ike::SaKey& sa,
                                                       const ike::Endpoint& local,
                                                       const ike::Endpoint& remote, bool udp_encap) {
-  auto it = installed_.find({spi, inbound});
+  auto it = installed_.find(sa);
   if (it == installed_.end())
     return unexpected(std::string("update of an unknown SA"));
   api::SaRecord r = it->second;
@@ -145,34 +161,23 @@ Expected<void, std::string> DataplaneIpsec::update_sa(uint32_t spi, bool inbound
   return ok;
 }
 
-Expected<void, std::string> DataplaneIpsec::delete_sa(uint32_t spi, bool inbound) {
-  installed_.erase({spi, inbound});
-  api::SaRef ref{};
-  ref.spi = spi;
-  ref.direction = inbound ? api::Direction::inbound : api::Direction::outbound;
-  return check(client_.delete_sa(ref), "sa_delete");
+Expected<void, std::string> DataplaneIpsec::delete_sa(const ike::SaKey& sa) {
+  installed_.erase(sa);
+  return check(client_.delete_sa(to_api(sa)), "sa_delete");
 }
 
-Expected<void, std::string> DataplaneIpsec::add_policy(const ike::TsRange& selector, uint32_t spi) {
-  api::PolicyRecord p{};
-  p.selector = to_api(selector.start, static_cast<uint8_t>(selector.prefix_length()));
-  p.spi = spi;
-  return check(client_.add_policy(p), "policy_add");
+Expected<void, std::string> DataplaneIpsec::add_policy(const ike::TsRange& selector,
+                                                       const ike::SaKey& sa) {
+  return check(client_.add_policy(policy_record(selector, sa)), "policy_add");
 }
 
 Expected<void, std::string> DataplaneIpsec::delete_policy(const ike::TsRange& selector,
-                                                          uint32_t spi) {
-  api::PolicyRecord p{};
-  p.selector = to_api(selector.start, static_cast<uint8_t>(selector.prefix_length()));
-  p.spi = spi;
-  return check(client_.delete_policy(p), "policy_delete");
+                                                          const ike::SaKey& sa) {
+  return check(client_.delete_policy(policy_record(selector, sa)), "policy_delete");
 }
 
-std::optional<ike::ChildSaCounters> DataplaneIpsec::counters(uint32_t spi, bool inbound) {
-  api::SaRef ref{};
-  ref.spi = spi;
-  ref.direction = inbound ? api::Direction::inbound : api::Direction::outbound;
-  auto r = client_.sa_counters(ref);
+std::optional<ike::ChildSaCounters> DataplaneIpsec::counters(const ike::SaKey& sa) {
+  auto r = client_.sa_counters(to_api(sa));
   if (!r.ok())
     return std::nullopt;
   ike::ChildSaCounters c;

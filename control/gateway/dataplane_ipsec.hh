@@ -24,12 +24,14 @@ class DataplaneIpsec final : public ike::IpsecBackend {
   bool ensure_connected(std::chrono::milliseconds timeout, bool* restarted);
 
   Expected<void, std::string> add_sa(const ike::ChildSaInstall& sa) override;
-  Expected<void, std::string> update_sa(uint32_t spi, bool inbound, const ike::Endpoint& local,
+  Expected<void, std::string> update_sa(const ike::SaKey& sa, const ike::Endpoint& local,
                                         const ike::Endpoint& remote, bool udp_encap) override;
-  Expected<void, std::string> delete_sa(uint32_t spi, bool inbound) override;
-  Expected<void, std::string> add_policy(const ike::TsRange& selector, uint32_t spi) override;
-  Expected<void, std::string> delete_policy(const ike::TsRange& selector, uint32_t spi) override;
-  std::optional<ike::ChildSaCounters> counters(uint32_t spi, bool inbound) override;
+  Expected<void, std::string> delete_sa(const ike::SaKey& sa) override;
+  Expected<void, std::string> add_policy(const ike::TsRange& selector,
+                                         const ike::SaKey& sa) override;
+  Expected<void, std::string> delete_policy(const ike::TsRange& selector,
+                                            const ike::SaKey& sa) override;
+  std::optional<ike::ChildSaCounters> counters(const ike::SaKey& sa) override;
   bool connected() const override { return client_.connected(); }
   uint32_t spi_slot_mask() const override { return slot_mask_; }
 
@@ -49,7 +51,7 @@ class DataplaneIpsec final : public ike::IpsecBackend {
   pid_t last_pid_ = 0;
   uint32_t slot_mask_ = 0;  // the dataplane's inbound table size - 1 (a power of two)
   // Last SaRecord sent per SA, so update_sa can resend it with a new peer.
-  std::map<std::pair<uint32_t, bool>, api::SaRecord> installed_;
+  std::map<ike::SaKey, api::SaRecord> installed_;
 };
 
 }  // namespace traverse::gateway

@@ -290,14 +290,14 @@ void GatewayDaemon::service_dataplane() {
 }
 
 void GatewayDaemon::on_dataplane_event(const api::Event& e) {
-  const bool inbound = e.direction == api::Direction::inbound;
+  const ike::SaKey sa{e.spi, e.direction == api::Direction::inbound, e.cookie};
   switch (e.type) {
     case api::EventType::lifetime_soft:
     case api::EventType::sequence_near_exhaustion:
-      manager_->on_child_soft_lifetime(e.spi, inbound);
+      manager_->on_child_soft_lifetime(sa);
       break;
     case api::EventType::lifetime_hard:
-      manager_->on_child_hard_lifetime(e.spi, inbound);
+      manager_->on_child_hard_lifetime(sa);
       break;
     case api::EventType::peer_address_changed: {
       asio::ip::address a;

@@ -11,7 +11,9 @@
 
 namespace traverse::api {
 
-inline constexpr uint16_t kApiVersion = 1;
+// 2: outbound SAs are named by SPI and cookie (peers choose outbound SPIs,
+// so two peers may pick the same one).
+inline constexpr uint16_t kApiVersion = 2;
 inline constexpr std::size_t kMessageSize = 256;  // every ring slot
 
 enum class MessageType : uint16_t {
@@ -23,7 +25,7 @@ enum class MessageType : uint16_t {
   sa_update = 3,      // SaRecord: new peer address/port, lifetimes, MTU
   sa_delete = 4,      // SaRef
   policy_add = 5,     // PolicyRecord
-  policy_delete = 6,  // PolicyRecord: selector; spi != 0 removes it only while it maps to spi
+  policy_delete = 6,  // PolicyRecord: selector; spi != 0 removes it only while it maps to that SA
   counters_get = 7,   // CountersQuery -> counters_reply pages or one sa_counters_reply
   sa_list = 8,        // ListQuery: enumerate installed SAs (reconcile after restart)
   // Replies and events (dataplane -> control).
@@ -99,10 +101,15 @@ struct MessageHeader {
 };
 static_assert(sizeof(MessageHeader) == 16);
 
+// Names one installed SA. An inbound SPI is chosen by the gateway and unique
+// on its own; an outbound SPI is chosen by the peer, so two peers may pick the
+// same one: outbound SAs are named by (spi, cookie), and the control plane
+// gives every SA a distinct cookie. Inbound lookups ignore the cookie.
 struct SaRef {
   uint32_t spi;
   Direction direction;
   uint8_t pad[3];
+  uint64_t cookie;
 };
 
 struct SaRecord {
@@ -128,7 +135,7 @@ struct SaRecord {
   uint16_t path_mtu;  // initial outer path MTU (0 = the port's MTU)
   uint8_t ttl;
   uint8_t pad[5];
-  uint64_t cookie;  // opaque to the dataplane: the control plane's SA id
+  uint64_t cookie;  // the control plane's SA id; with spi, names an outbound SA
 };
 inline constexpr uint8_t kSaFlagEsn = 1u << 0;
 inline constexpr uint8_t kSaFlagUdpEncap = 1u << 1;
@@ -141,12 +148,12 @@ inline constexpr uint16_t kMinPathMtuV4 = 68;        // RFC 791
 inline constexpr uint16_t kMinPathMtuV6 = 1280;      // RFC 8200
 
 // Outbound policy: inside traffic whose destination falls in `selector` is
-// sent with outbound SA `spi`. A /32 or /128 selector is an Office Mode
-// address (hash lookup); shorter prefixes are traffic-selector ranges (LPM).
+// sent with the outbound SA (spi, cookie). A /32 or /128 selector is an Office
+// Mode address (hash lookup); shorter prefixes are traffic-selector ranges (LPM).
 struct PolicyRecord {
   Address selector;
   uint32_t spi;
-  uint8_t pad[4];
+  uint64_t cookie;
 };
 
 inline constexpr uint8_t kCountersScopeGlobal = 0;  // ports and drop reasons: CountersPages
@@ -217,7 +224,7 @@ struct CountersPage {
   NamedCounter counters[kCountersPerPage];
 };
 
-inline constexpr std::size_t kSasPerListPage = 16;
+inline constexpr std::size_t kSasPerListPage = 14;
 struct SaListPage {
   uint16_t count;
   uint16_t more;
@@ -245,5 +252,7 @@ struct Message {
 static_assert(sizeof(Message) == kMessageSize);
 static_assert(std::is_trivially_copyable_v<Message>);
 static_assert(sizeof(SaRecord) <= sizeof(Message::Body));
+static_assert(sizeof(SaListPage) <= sizeof(Message::Body));
+static_assert(sizeof(SaRef) == 16 && sizeof(PolicyRecord) == 32);
 
 }  // namespace traverse::api

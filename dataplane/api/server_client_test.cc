@@ -298,7 +298,7 @@ TEST_F(ApiTest, BadMessagesGetErrorsAndNeverReachTheHandler) {
   };
   std::vector<Case> cases;
   Message m = request(MessageType::hello);
-  m.header.version = 2;
+  m.header.version = kApiVersion + 1;
   cases.push_back({m, ReplyStatus::bad_version, "header.version"});
   m = request(MessageType::hello);
   m.header.type = static_cast<MessageType>(200);

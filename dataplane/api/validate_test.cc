@@ -170,7 +170,8 @@ TEST(Validate, KeyLengthsFollowTheTransform) {
 
 TEST(Validate, HeaderVersionTypeAndLength) {
   Message m = request(MessageType::hello);
-  for (const uint16_t version : {0, 2, 0xffff}) {
+  for (const uint16_t version :
+       {uint16_t{0}, uint16_t{kApiVersion - 1}, uint16_t{kApiVersion + 1}, uint16_t{0xffff}}) {
     m.header.version = version;
     const Verdict v = check(m);
     EXPECT_EQ(v.status, ReplyStatus::bad_version);

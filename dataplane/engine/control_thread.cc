@@ -154,11 +154,11 @@ api::ReplyStatus ControlThread::update_sa(const api::SaRecord& record, std::stri
     }
     return api::ReplyStatus::ok;
   }
-  const int32_t slot = engine_.tables.outbound_slot(record.spi);
+  const int32_t slot = engine_.tables.outbound_slot(record.spi, record.cookie);
   OutboundEntry* entry =
       slot < 0 ? nullptr : engine_.tables.outbound_at(static_cast<uint32_t>(slot));
   if (entry == nullptr) {
-    *detail = "no outbound SA with this SPI";
+    *detail = "no outbound SA with this SPI and cookie";
     return api::ReplyStatus::unknown_sa;
   }
   const esp::IpAddress remote = from_api(record.remote);
@@ -196,7 +196,9 @@ bool ControlThread::install_static(std::string* error) {
   }
   for (const StaticPolicy& policy : engine_.config->policies) {
     std::string detail;
-    if (engine_.tables.add_policy(policy.selector, policy.spi, &detail) != api::ReplyStatus::ok) {
+    // Static SAs have cookie 0.
+    if (engine_.tables.add_policy(policy.selector, policy.spi, 0, &detail) !=
+        api::ReplyStatus::ok) {
       *error = "static policy " + policy.selector.address.to_string() + "/" +
                std::to_string(policy.selector.length) + ": " + detail;
       return false;
@@ -221,16 +223,15 @@ void ControlThread::handle(const api::Message& request, api::ReplySink& out) {
       status = update_sa(request.body.sa, &detail);
       break;
     case api::MessageType::sa_delete:
-      status =
-          engine_.tables.remove(request.body.sa_ref.spi, request.body.sa_ref.direction, &detail);
+      status = engine_.tables.remove(request.body.sa_ref, &detail);
       break;
     case api::MessageType::policy_add:
     case api::MessageType::policy_delete: {
       const api::PolicyRecord& p = request.body.policy;
       Prefix selector{from_api(p.selector), p.selector.prefix_len};
       status = request.header.type == api::MessageType::policy_add
-                   ? engine_.tables.add_policy(selector, p.spi, &detail)
-                   : engine_.tables.remove_policy(selector, p.spi, &detail);
+                   ? engine_.tables.add_policy(selector, p.spi, p.cookie, &detail)
+                   : engine_.tables.remove_policy(selector, p.spi, p.cookie, &detail);
       break;
     }
     case api::MessageType::counters_get:
@@ -259,7 +260,7 @@ void ControlThread::counters(const api::Message& request, api::ReplySink& out) {
         c.path_mtu = e->path_mtu;
       }
     } else {
-      const int32_t slot = engine_.tables.outbound_slot(ref.spi);
+      const int32_t slot = engine_.tables.outbound_slot(ref.spi, ref.cookie);
       if (OutboundEntry* e = slot < 0 ? nullptr : engine_.tables.outbound_at(slot)) {
         stats = &e->stats;
         c.cookie = e->cookie;
@@ -341,9 +342,9 @@ void ControlThread::list(const api::Message& request, api::ReplySink& out) {
   std::vector<api::SaRef> refs;
   engine_.tables.for_each([&](const InboundEntry* in, const OutboundEntry* o) {
     if (in != nullptr) {
-      refs.push_back({in->spi, api::Direction::inbound, {}});
+      refs.push_back({in->spi, api::Direction::inbound, {}, in->cookie});
     } else {
-      refs.push_back({o->spi, api::Direction::outbound, {}});
+      refs.push_back({o->spi, api::Direction::outbound, {}, o->cookie});
     }
   });
   api::SaListPage page{};
@@ -371,7 +372,8 @@ void ControlThread::service(const std::function<void(const api::Event&)>& post) 
             // The owner already stopped using it; now it leaves the table and
             // its keys are wiped after the grace period.
             std::string detail;
-            engine_.tables.remove(event.event.spi, event.event.direction, &detail);
+            engine_.tables.remove({event.event.spi, event.event.direction, {}, event.event.cookie},
+                                  &detail);
           }
           post(event.event);
           break;
@@ -426,14 +428,18 @@ void ControlThread::handle_pmtu_report(const WorkerEvent& report,
   const esp::IpAddress quoted_dst = from_api(report.event.address);
   const esp::IpAddress& quoted_src = report.address;
   OutboundEntry* match = nullptr;
-  int32_t match_slot = -1;
   if (has_spi) {
-    match_slot = engine_.tables.outbound_slot(report.event.spi);
-    match = match_slot < 0 ? nullptr : engine_.tables.outbound_at(match_slot);
-  }
-  // Without a quoted SPI (an IPv4 error quoting only 8 bytes of UDP) only a
-  // single SA to that peer and port can be identified.
-  if (!has_spi) {
+    // Two peers may use the same outbound SPI: the quoted addresses (and the
+    // UDP port when encapsulated) pick the SA.
+    engine_.tables.for_each_outbound_with_spi(report.event.spi, [&](uint32_t, OutboundEntry* out) {
+      if (out != nullptr && out->local == quoted_src && out->remote == quoted_dst &&
+          (report.event.port == 0 || out->remote_port == report.event.port)) {
+        match = out;
+      }
+    });
+  } else {
+    // Without a quoted SPI (an IPv4 error quoting only 8 bytes of UDP) only a
+    // single SA to that peer and port can be identified.
     engine_.tables.for_each([&](InboundEntry*, OutboundEntry* out) {
       if (out != nullptr && out->remote == quoted_dst && out->remote_port == report.event.port) {
         match = match == nullptr ? out : nullptr;

@@ -190,8 +190,8 @@ api::ReplyStatus SaTables::add_inbound(std::unique_ptr<InboundEntry> entry, std:
 
 api::ReplyStatus SaTables::add_outbound(std::unique_ptr<OutboundEntry> entry, uint32_t* slot,
                                         std::string* detail) {
-  if (outbound_by_spi_.count(entry->spi) != 0) {
-    *detail = "outbound SPI already installed";
+  if (outbound_slot(entry->spi, entry->cookie) >= 0) {
+    *detail = "outbound SA with this SPI and cookie already installed";
     return api::ReplyStatus::exists;
   }
   if (free_slots_.empty()) {
@@ -201,7 +201,7 @@ api::ReplyStatus SaTables::add_outbound(std::unique_ptr<OutboundEntry> entry, ui
   *slot = free_slots_.back();
   free_slots_.pop_back();
   slot_refs_[*slot] = 1;
-  outbound_by_spi_[entry->spi] = *slot;
+  outbound_by_spi_.emplace(entry->spi, *slot);
   outbound_[*slot].store(entry.release(), std::memory_order_release);
   return api::ReplyStatus::ok;
 }
@@ -212,9 +212,10 @@ void SaTables::unref_slot(uint32_t slot) {
   }
 }
 
-api::ReplyStatus SaTables::remove(uint32_t spi, api::Direction direction, std::string* detail) {
+api::ReplyStatus SaTables::remove(const api::SaRef& sa, std::string* detail) {
   Retired item{};
-  if (direction == api::Direction::inbound) {
+  const uint32_t spi = sa.spi;
+  if (sa.direction == api::Direction::inbound) {
     const uint32_t index = spi & mask_;
     InboundEntry* e = inbound_[index].load(std::memory_order_relaxed);
     if (e == nullptr || e->spi != spi) {
@@ -225,9 +226,9 @@ api::ReplyStatus SaTables::remove(uint32_t spi, api::Direction direction, std::s
     --inbound_count_;
     item.inbound.reset(e);
   } else {
-    auto it = outbound_by_spi_.find(spi);
+    auto it = find_outbound(spi, sa.cookie);
     if (it == outbound_by_spi_.end()) {
-      *detail = "no outbound SA with this SPI";
+      *detail = "no outbound SA with this SPI and cookie";
       return api::ReplyStatus::unknown_sa;
     }
     const uint32_t slot = it->second;
@@ -240,15 +241,28 @@ api::ReplyStatus SaTables::remove(uint32_t spi, api::Direction direction, std::s
   return api::ReplyStatus::ok;
 }
 
-int32_t SaTables::outbound_slot(uint32_t spi) const {
-  auto it = outbound_by_spi_.find(spi);
+SaTables::OutboundIndex::const_iterator SaTables::find_outbound(uint32_t spi,
+                                                                uint64_t cookie) const {
+  auto [first, last] = outbound_by_spi_.equal_range(spi);
+  for (auto it = first; it != last; ++it) {
+    if (outbound_[it->second].load(std::memory_order_relaxed)->cookie == cookie) {
+      return it;
+    }
+  }
+  return outbound_by_spi_.end();
+}
+
+int32_t SaTables::outbound_slot(uint32_t spi, uint64_t cookie) const {
+  auto it = find_outbound(spi, cookie);
   return it == outbound_by_spi_.end() ? -1 : static_cast<int32_t>(it->second);
 }
 
-api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, std::string* detail) {
-  const int32_t slot = outbound_slot(spi);
+api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, uint64_t cookie,
+                                      std::string* detail) {
+  const int32_t slot = outbound_slot(spi, cookie);
   if (slot < 0) {
-    *detail = "no outbound SA with SPI " + std::to_string(spi) + " for this policy";
+    *detail = "no outbound SA with SPI " + std::to_string(spi) + " and cookie " +
+              std::to_string(cookie) + " for this policy";
     return api::ReplyStatus::unknown_sa;
   }
   if (is_host_prefix(selector) && selector.address.version == 6 &&
@@ -283,7 +297,7 @@ api::ReplyStatus SaTables::add_policy(const Prefix& selector, uint32_t spi, std:
   return api::ReplyStatus::ok;
 }
 
-api::ReplyStatus SaTables::remove_policy(const Prefix& selector, uint32_t spi,
+api::ReplyStatus SaTables::remove_policy(const Prefix& selector, uint32_t spi, uint64_t cookie,
                                          std::string* detail) {
   PrefixKey key{selector.address.version, selector.length, selector.address.bytes};
   auto it = policies_.find(key);
@@ -292,7 +306,7 @@ api::ReplyStatus SaTables::remove_policy(const Prefix& selector, uint32_t spi,
     return api::ReplyStatus::unknown_sa;
   }
   const uint32_t slot = it->second;
-  if (spi != 0 && outbound_slot(spi) != static_cast<int32_t>(slot)) {
+  if (spi != 0 && outbound_slot(spi, cookie) != static_cast<int32_t>(slot)) {
     *detail = "the policy now belongs to another SA";
     return api::ReplyStatus::unknown_sa;
   }

@@ -97,18 +97,32 @@ class SaTables {
   }
 
   // ---- control thread ----
+  // Outbound SAs are named by (spi, cookie): peers choose outbound SPIs, so
+  // two peers may pick the same one (api::SaRef).
   api::ReplyStatus add_inbound(std::unique_ptr<InboundEntry> entry, std::string* detail);
   api::ReplyStatus add_outbound(std::unique_ptr<OutboundEntry> entry, uint32_t* slot,
                                 std::string* detail);
-  api::ReplyStatus remove(uint32_t spi, api::Direction direction, std::string* detail);
-  api::ReplyStatus add_policy(const Prefix& selector, uint32_t spi, std::string* detail);
-  // With `spi` != 0 the policy is removed only while it still points to that
-  // SA: a rekey's new SA takes the selector over before the old one goes.
-  api::ReplyStatus remove_policy(const Prefix& selector, uint32_t spi, std::string* detail);
+  api::ReplyStatus remove(const api::SaRef& sa, std::string* detail);
+  api::ReplyStatus add_policy(const Prefix& selector, uint32_t spi, uint64_t cookie,
+                              std::string* detail);
+  // With `spi` != 0 the policy is removed only while it still points to the
+  // SA (spi, cookie): a rekey's new SA takes the selector over before the old
+  // one goes.
+  api::ReplyStatus remove_policy(const Prefix& selector, uint32_t spi, uint64_t cookie,
+                                 std::string* detail);
   // Frees what was retired and whose grace period is over.
   void reclaim();
-  // Outbound slot of an SPI (control-side index), or -1.
-  int32_t outbound_slot(uint32_t spi) const;
+  // Outbound slot of the SA (spi, cookie) (control-side index), or -1.
+  int32_t outbound_slot(uint32_t spi, uint64_t cookie) const;
+  // Every outbound SA using `spi`, whatever its cookie (an ICMP error quotes
+  // only the SPI; the caller tells them apart by address).
+  template <typename Fn>
+  void for_each_outbound_with_spi(uint32_t spi, Fn&& fn) const {
+    auto [first, last] = outbound_by_spi_.equal_range(spi);
+    for (auto it = first; it != last; ++it) {
+      fn(it->second, outbound_[it->second].load(std::memory_order_relaxed));
+    }
+  }
   uint32_t capacity() const { return capacity_; }
   uint32_t inbound_count() const { return inbound_count_; }
   uint32_t outbound_count() const { return static_cast<uint32_t>(outbound_by_spi_.size()); }
@@ -148,8 +162,11 @@ class SaTables {
   rte_rcu_qsbr* rcu_ = nullptr;
   uint32_t generation_ = 0;  // unique names for rebuilt LPM tables
 
-  // Control-thread bookkeeping.
-  std::unordered_map<uint32_t, uint32_t> outbound_by_spi_;  // spi -> slot
+  // Control-thread bookkeeping. Outbound SPIs rarely collide, so a lookup by
+  // (spi, cookie) scans a tiny equal range and reads each entry's cookie.
+  using OutboundIndex = std::unordered_multimap<uint32_t, uint32_t>;  // spi -> slot
+  OutboundIndex::const_iterator find_outbound(uint32_t spi, uint64_t cookie) const;
+  OutboundIndex outbound_by_spi_;
   std::vector<uint32_t> slot_refs_;  // the SA itself + policies using the slot
   std::vector<uint32_t> free_slots_;
   struct PrefixKey {

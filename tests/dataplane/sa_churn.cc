@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     const double added_at = wall_now();
     double deleted_at = 0;
     if (previous != 0) {
-      CallResult deleted = client.delete_sa({previous, Direction::outbound, {}});
+      CallResult deleted = client.delete_sa({previous, Direction::outbound, {}, 0});
       deleted_at = wall_now();
       failures += deleted.ok() ? 0 : 1;
     }

@@ -218,7 +218,7 @@ bool IkeSa::install_child(ChildSa& child, ByteView ni, ByteView nr, ByteView sha
   auto out = install(false);
   if (!out) {
     log(LogLevel::error, "dataplane refused outbound SA: " + out.error());
-    (void)host_.ipsec().delete_sa(child.spi_in, true);
+    (void)host_.ipsec().delete_sa(child.key(true));
     manager_.counters().add("child_install_failed");
     manager_.unregister_child(child.spi_in);
     return false;
@@ -229,7 +229,7 @@ bool IkeSa::install_child(ChildSa& child, ByteView ni, ByteView nr, ByteView sha
       log(LogLevel::warning, "selector " + ts.to_string() + " is no prefix; not routed");
       continue;
     }
-    auto policy = host_.ipsec().add_policy(ts, child.spi_out);
+    auto policy = host_.ipsec().add_policy(ts, child.key(false));
     if (!policy)
       log(LogLevel::warning, "policy " + ts.to_string() + ": " + policy.error());
   }
@@ -246,14 +246,14 @@ void IkeSa::uninstall_child(ChildSa& child, bool inbound, bool outbound) {
   if (outbound && child.spi_out != 0) {
     for (const auto& ts : child.remote_ts) {
       if (ts.prefix_length() >= 0)
-        (void)host_.ipsec().delete_policy(ts, child.spi_out);
+        (void)host_.ipsec().delete_policy(ts, child.key(false));
     }
-    (void)host_.ipsec().delete_sa(child.spi_out, false);
+    (void)host_.ipsec().delete_sa(child.key(false));
     manager_.child_spi_cleared(child, false);
     child.spi_out = 0;
   }
   if (inbound && child.spi_in != 0) {
-    (void)host_.ipsec().delete_sa(child.spi_in, true);
+    (void)host_.ipsec().delete_sa(child.key(true));
     manager_.unregister_child(child.spi_in);
     manager_.child_spi_cleared(child, true);
     child.spi_in = 0;
@@ -294,20 +294,20 @@ void IkeSa::on_peer_moved(const Endpoint& remote) {
   for (auto& [cid, child] : children_) {
     child.encap = encap();
     if (child.spi_out != 0)
-      (void)host_.ipsec().update_sa(child.spi_out, false, local_, remote_, child.encap);
+      (void)host_.ipsec().update_sa(child.key(false), local_, remote_, child.encap);
     if (child.spi_in != 0)
-      (void)host_.ipsec().update_sa(child.spi_in, true, local_, remote_, child.encap);
+      (void)host_.ipsec().update_sa(child.key(true), local_, remote_, child.encap);
   }
 }
 
 void IkeSa::refresh_counters() {
   for (auto& [cid, child] : children_) {
     if (child.spi_in != 0) {
-      if (auto c = host_.ipsec().counters(child.spi_in, true))
+      if (auto c = host_.ipsec().counters(child.key(true)))
         child.in_counters = *c;
     }
     if (child.spi_out != 0) {
-      if (auto c = host_.ipsec().counters(child.spi_out, false)) {
+      if (auto c = host_.ipsec().counters(child.key(false))) {
         child.out_counters = *c;
         child.out_packets_seen = std::max(child.out_packets_seen, c->packets);
       }
@@ -351,7 +351,7 @@ void IkeSa::reinstall_children() {
     }
     for (const auto& ts : child.remote_ts) {
       if (ts.prefix_length() >= 0)
-        (void)host_.ipsec().add_policy(ts, child.spi_out);
+        (void)host_.ipsec().add_policy(ts, child.key(false));
     }
   }
 }

@@ -49,6 +49,8 @@ struct ChildSa {
   uint16_t integ_id() const;
   uint16_t dh_group() const;
   bool esn() const;
+  // How the dataplane names this child's SA in one direction.
+  SaKey key(bool inbound) const { return {inbound ? spi_in : spi_out, inbound, id}; }
 };
 
 }  // namespace traverse::ike

@@ -53,6 +53,9 @@ class IkeHost {
   // A fresh nonce for an exchange (RFC 7296 2.10). In-process tests override
   // it to order the nonces of colliding rekeys (2.8.1, 2.8.2).
   virtual Bytes make_nonce(std::size_t size) { return random_bytes(size); }
+  // A candidate for one of our inbound child SPIs (the manager skips used and
+  // reserved ones). Tests override it to make two peers choose the same SPI.
+  virtual uint32_t make_child_spi() { return static_cast<uint32_t>(random_u64()); }
 };
 
 }  // namespace traverse::ike

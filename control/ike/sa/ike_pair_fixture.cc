@@ -20,7 +20,7 @@ std::vector<InstalledPolicy> expected_policies(const IkeSa& sa) {
   std::vector<InstalledPolicy> out;
   for (const auto& [id, child] : sa.children()) {
     for (const auto& ts : child.remote_ts)
-      out.push_back({ts, child.spi_out});
+      out.push_back({ts, child.key(false)});
   }
   return out;
 }

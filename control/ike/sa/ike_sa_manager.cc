@@ -46,7 +46,7 @@ uint64_t IkeSaManager::allocate_ike_spi() {
 
 uint32_t IkeSaManager::allocate_child_spi() {
   for (;;) {
-    auto spi = static_cast<uint32_t>(random_u64());
+    const uint32_t spi = host_.make_child_spi();
     // 1..255 are reserved by IANA (RFC 4303 2.1); the dataplane refuses them.
     if (spi < 256 || child_owner_.find(spi) != child_owner_.end())
       continue;
@@ -117,12 +117,15 @@ void IkeSaManager::child_removed(const ChildSa& child) {
   child_ike_.erase(child.id);
 }
 
-std::pair<IkeSa*, uint64_t> IkeSaManager::child_by_spi(uint32_t spi, bool inbound) {
+std::pair<IkeSa*, uint64_t> IkeSaManager::child_by_spi(uint32_t spi, bool inbound,
+                                                       uint64_t cookie) {
   if (spi == 0)
     return {nullptr, 0};
   auto [first, last] = (inbound ? child_in_ : child_out_).equal_range(spi);
   std::pair<uint64_t, uint64_t> best{UINT64_MAX, UINT64_MAX};  // IKE SA id, child id
   for (auto it = first; it != last; ++it) {
+    if (cookie != 0 && it->second != cookie)
+      continue;
     auto owner = child_ike_.find(it->second);
     if (owner != child_ike_.end())
       best = std::min(best, std::make_pair(owner->second, it->second));
@@ -417,14 +420,14 @@ void IkeSaManager::tick(TimePoint now) {
   reap(now);
 }
 
-void IkeSaManager::on_child_soft_lifetime(uint32_t spi, bool inbound) {
-  auto [sa, cid] = child_by_spi(spi, inbound);
+void IkeSaManager::on_child_soft_lifetime(const SaKey& key) {
+  auto [sa, cid] = child_by_spi(key.spi, key.inbound, key.cookie);
   if (sa != nullptr)
     sa->request_rekey_child(cid);
 }
 
-void IkeSaManager::on_child_hard_lifetime(uint32_t spi, bool inbound) {
-  auto [sa, cid] = child_by_spi(spi, inbound);
+void IkeSaManager::on_child_hard_lifetime(const SaKey& key) {
+  auto [sa, cid] = child_by_spi(key.spi, key.inbound, key.cookie);
   if (sa != nullptr)
     sa->on_child_expired(cid);
 }

@@ -54,9 +54,10 @@ class IkeSaManager {
   // Starts an IKE SA to config.remote; returns its id.
   uint64_t initiate(std::shared_ptr<const PeerConfig> config, const Endpoint& local);
 
-  // Dataplane events, identified by the child SA's inbound or outbound SPI.
-  void on_child_soft_lifetime(uint32_t spi, bool inbound);
-  void on_child_hard_lifetime(uint32_t spi, bool inbound);
+  // Dataplane events, identified as the dataplane names the SA: inbound by
+  // SPI, outbound by SPI and cookie (the child id; 0 when unknown).
+  void on_child_soft_lifetime(const SaKey& sa);
+  void on_child_hard_lifetime(const SaKey& sa);
   void on_peer_address_changed(uint32_t inbound_spi, const Endpoint& remote);
   void on_dataplane_restarted();
   // A peer authenticated with INITIAL_CONTACT: drop its other IKE SAs.
@@ -129,9 +130,10 @@ class IkeSaManager {
   void reap(TimePoint now);
   IkeSa* by_local_spi(uint64_t spi);
   IkeSa* add(std::unique_ptr<IkeSa> sa);
-  // The child with this SPI; with several (outbound SPIs are the peers'
-  // choice), the first in IKE SA id, then child id order.
-  std::pair<IkeSa*, uint64_t> child_by_spi(uint32_t spi, bool inbound);
+  // The child with this SPI. Outbound SPIs are the peers' choice, so several
+  // children may share one: the cookie (child id) picks, and without one the
+  // first in IKE SA id, then child id order.
+  std::pair<IkeSa*, uint64_t> child_by_spi(uint32_t spi, bool inbound, uint64_t cookie = 0);
   std::vector<uint64_t> ids_of_peer(const std::string& remote_id) const;  // ascending
 
   using InitKey = std::pair<std::string, uint64_t>;  // initiator's address#port, SPIi

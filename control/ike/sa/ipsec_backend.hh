@@ -14,6 +14,17 @@
 
 namespace traverse::ike {
 
+// Names one installed SA the way the dataplane does. An inbound SPI is ours
+// and unique by itself; an outbound SPI is the peer's choice, and two peers
+// may choose the same one, so outbound SAs are named by SPI and cookie (the
+// child SA id, unique in this process).
+struct SaKey {
+  uint32_t spi = 0;
+  bool inbound = false;
+  uint64_t cookie = 0;
+  auto operator<=>(const SaKey&) const = default;
+};
+
 // One direction of a child SA, keys included (wiped when this goes away).
 struct ChildSaInstall {
   uint32_t spi = 0;
@@ -33,6 +44,8 @@ struct ChildSaInstall {
   uint64_t first_sequence = 1;
   uint64_t soft_bytes = 0, hard_bytes = 0;  // 0 = no byte lifetime
   uint64_t cookie = 0;                      // the control plane's child SA id
+
+  SaKey key() const { return {spi, inbound, cookie}; }
 };
 
 struct ChildSaCounters {
@@ -47,13 +60,13 @@ class IpsecBackend {
   virtual ~IpsecBackend() = default;
   virtual Expected<void, std::string> add_sa(const ChildSaInstall& sa) = 0;
   // The peer moved (NAT mapping changed): new remote endpoint for one SA.
-  virtual Expected<void, std::string> update_sa(uint32_t spi, bool inbound, const Endpoint& local,
+  virtual Expected<void, std::string> update_sa(const SaKey& sa, const Endpoint& local,
                                                 const Endpoint& remote, bool udp_encap) = 0;
-  virtual Expected<void, std::string> delete_sa(uint32_t spi, bool inbound) = 0;
-  // Outbound: inner destinations in `selector` go out with SA `spi`.
-  virtual Expected<void, std::string> add_policy(const TsRange& selector, uint32_t spi) = 0;
-  virtual Expected<void, std::string> delete_policy(const TsRange& selector, uint32_t spi) = 0;
-  virtual std::optional<ChildSaCounters> counters(uint32_t spi, bool inbound) = 0;
+  virtual Expected<void, std::string> delete_sa(const SaKey& sa) = 0;
+  // Outbound: inner destinations in `selector` go out with outbound SA `sa`.
+  virtual Expected<void, std::string> add_policy(const TsRange& selector, const SaKey& sa) = 0;
+  virtual Expected<void, std::string> delete_policy(const TsRange& selector, const SaKey& sa) = 0;
+  virtual std::optional<ChildSaCounters> counters(const SaKey& sa) = 0;
   // Inbound SPIs equal under this mask share a table slot in the backend
   // (the DPDK dataplane indexes by the SPI's low bits); 0 = no constraint.
   virtual uint32_t spi_slot_mask() const { return 0; }

@@ -83,7 +83,7 @@ Expected<void, std::string> FakeBackend::add_sa(const ChildSaInstall& sa) {
   if (refuse_adds)
     return unexpected(std::string("refused by the test"));
   ++adds;
-  const auto key = std::make_pair(sa.spi, sa.inbound);
+  const SaKey key = stored(sa.key());
   if (sas_.count(key) != 0)
     ++bad_calls;
   InstalledSa& entry = sas_[key];
@@ -103,10 +103,9 @@ Expected<void, std::string> FakeBackend::add_sa(const ChildSaInstall& sa) {
   return {};
 }
 
-Expected<void, std::string> FakeBackend::update_sa(uint32_t spi, bool inbound,
-                                                   const Endpoint& local, const Endpoint& remote,
-                                                   bool udp_encap) {
-  auto it = sas_.find({spi, inbound});
+Expected<void, std::string> FakeBackend::update_sa(const SaKey& sa, const Endpoint& local,
+                                                   const Endpoint& remote, bool udp_encap) {
+  auto it = sas_.find(stored(sa));
   if (it == sas_.end()) {
     ++bad_calls;
     return unexpected(std::string("no such SA"));
@@ -117,22 +116,24 @@ Expected<void, std::string> FakeBackend::update_sa(uint32_t spi, bool inbound,
   return {};
 }
 
-Expected<void, std::string> FakeBackend::delete_sa(uint32_t spi, bool inbound) {
+Expected<void, std::string> FakeBackend::delete_sa(const SaKey& sa) {
   ++deletes;
-  if (sas_.erase({spi, inbound}) == 0) {
+  if (sas_.erase(stored(sa)) == 0) {
     ++bad_calls;
     return unexpected(std::string("no such SA"));
   }
   return {};
 }
 
-Expected<void, std::string> FakeBackend::add_policy(const TsRange& selector, uint32_t spi) {
-  policies_.push_back({selector, spi});
+Expected<void, std::string> FakeBackend::add_policy(const TsRange& selector, const SaKey& sa) {
+  if (sa.inbound || sas_.count(stored(sa)) == 0)
+    ++bad_calls;
+  policies_.push_back({selector, sa});
   return {};
 }
 
-Expected<void, std::string> FakeBackend::delete_policy(const TsRange& selector, uint32_t spi) {
-  auto it = std::find(policies_.begin(), policies_.end(), InstalledPolicy{selector, spi});
+Expected<void, std::string> FakeBackend::delete_policy(const TsRange& selector, const SaKey& sa) {
+  auto it = std::find(policies_.begin(), policies_.end(), InstalledPolicy{selector, sa});
   if (it == policies_.end()) {
     ++bad_calls;
     return unexpected(std::string("no such policy"));
@@ -141,15 +142,18 @@ Expected<void, std::string> FakeBackend::delete_policy(const TsRange& selector, 
   return {};
 }
 
-std::optional<ChildSaCounters> FakeBackend::counters(uint32_t spi, bool inbound) {
-  if (sas_.count({spi, inbound}) == 0)
+std::optional<ChildSaCounters> FakeBackend::counters(const SaKey& sa) {
+  if (sas_.count(stored(sa)) == 0)
     return std::nullopt;
   return ChildSaCounters{};
 }
 
 const InstalledSa* FakeBackend::find(uint32_t spi, bool inbound) const {
-  auto it = sas_.find({spi, inbound});
-  return it == sas_.end() ? nullptr : &it->second;
+  for (const auto& [key, sa] : sas_) {
+    if (key.spi == spi && key.inbound == inbound)
+      return &sa;
+  }
+  return nullptr;
 }
 
 FakeHost::FakeHost(FakeNetwork& network, std::string name)
@@ -198,6 +202,14 @@ Bytes FakeHost::make_nonce(std::size_t size) {
     return IkeHost::make_nonce(size);
   Bytes next = std::move(nonces.front());
   nonces.pop_front();
+  return next;
+}
+
+uint32_t FakeHost::make_child_spi() {
+  if (child_spis.empty())
+    return IkeHost::make_child_spi();
+  const uint32_t next = child_spis.front();
+  child_spis.pop_front();
   return next;
 }
 

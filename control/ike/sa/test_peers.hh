@@ -100,19 +100,19 @@ struct InstalledSa {
 
 struct InstalledPolicy {
   TsRange selector;
-  uint32_t spi = 0;
+  SaKey sa;
   bool operator==(const InstalledPolicy&) const = default;
 };
 
 class FakeBackend : public IpsecBackend {
  public:
   Expected<void, std::string> add_sa(const ChildSaInstall& sa) override;
-  Expected<void, std::string> update_sa(uint32_t spi, bool inbound, const Endpoint& local,
+  Expected<void, std::string> update_sa(const SaKey& sa, const Endpoint& local,
                                         const Endpoint& remote, bool udp_encap) override;
-  Expected<void, std::string> delete_sa(uint32_t spi, bool inbound) override;
-  Expected<void, std::string> add_policy(const TsRange& selector, uint32_t spi) override;
-  Expected<void, std::string> delete_policy(const TsRange& selector, uint32_t spi) override;
-  std::optional<ChildSaCounters> counters(uint32_t spi, bool inbound) override;
+  Expected<void, std::string> delete_sa(const SaKey& sa) override;
+  Expected<void, std::string> add_policy(const TsRange& selector, const SaKey& sa) override;
+  Expected<void, std::string> delete_policy(const TsRange& selector, const SaKey& sa) override;
+  std::optional<ChildSaCounters> counters(const SaKey& sa) override;
   bool connected() const override { return true; }
 
   // The dataplane restarted: it lost every SA and policy.
@@ -120,8 +120,10 @@ class FakeBackend : public IpsecBackend {
     sas_.clear();
     policies_.clear();
   }
+  // The SA with this SPI in this direction (tests never make two peers
+  // choose the same outbound SPI), or null.
   const InstalledSa* find(uint32_t spi, bool inbound) const;
-  const std::map<std::pair<uint32_t, bool>, InstalledSa>& sas() const { return sas_; }
+  const std::map<SaKey, InstalledSa>& sas() const { return sas_; }
   const std::vector<InstalledPolicy>& policies() const { return policies_; }
 
   std::size_t adds = 0;
@@ -132,7 +134,11 @@ class FakeBackend : public IpsecBackend {
   bool refuse_adds = false;
 
  private:
-  std::map<std::pair<uint32_t, bool>, InstalledSa> sas_;
+  // Keyed as the DPDK dataplane keys them: inbound by SPI alone (cookie 0
+  // here), outbound by SPI and cookie; a call naming the wrong cookie is a
+  // bad call.
+  static SaKey stored(const SaKey& sa) { return {sa.spi, sa.inbound, sa.inbound ? 0 : sa.cookie}; }
+  std::map<SaKey, InstalledSa> sas_;
   std::vector<InstalledPolicy> policies_;
 };
 
@@ -152,6 +158,8 @@ class FakeHost : public IkeHost {
   TimePoint now() const override { return network_.now(); }
   // The next entry of `nonces` while there is one, else random bytes.
   Bytes make_nonce(std::size_t size) override;
+  // The next entry of `child_spis` while there is one, else a random SPI.
+  uint32_t make_child_spi() override;
 
   // True if any log line contains `text`.
   bool logged(std::string_view text) const;
@@ -165,6 +173,8 @@ class FakeHost : public IkeHost {
   std::vector<std::string> log_lines;
   // Nonces this host hands out next, in order (tests order colliding rekeys).
   std::deque<Bytes> nonces;
+  // Child SPIs this host proposes next, in order (tests make SPIs collide).
+  std::deque<uint32_t> child_spis;
 
  private:
   FakeNetwork& network_;
