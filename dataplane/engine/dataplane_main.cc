@@ -25,6 +25,7 @@
 #include "dataplane/api/server.hh"
 #include "dataplane/engine/control_thread.hh"
 #include "dataplane/engine/dataplane_config.hh"
+#include "dataplane/engine/huge_pages.hh"
 #include "dataplane/engine/neighbor/neighbor_cache.hh"
 #include "dataplane/engine/worker.hh"
 #include "drivers/port/ethdev_port.hh"
@@ -254,6 +255,7 @@ int run(const traverse::engine::DataplaneConfig& config, double run_seconds, dou
 
 int main(int argc, char** argv) {
   using namespace traverse;
+  engine::reexec_with_huge_page_heap(argv);
   CLI::App app{"traverse-dataplane: DPDK ESP gateway dataplane"};
   std::string config_path;
   double run_seconds = 0;

@@ -166,6 +166,18 @@ mac = "{SERVER_MAC}"
         check(mtus[2] == 1300 and mtus[1] != 1300,
               f"ICMP quoting B's packet lowered B's path MTU only (A {mtus[1]}, B {mtus[2]})")
 
+        # The heap that holds per-SA state asks for transparent huge pages
+        # (dataplane/engine/huge_pages.hh: one re-exec with a glibc tunable)
+        # wherever the kernel allows THP; the process keeps its name.
+        thp_mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+        if "[never]" in thp_mode:
+            print("skip  THP heap check: the kernel disables transparent huge pages")
+        else:
+            environ = open(f"/proc/{dp.pid}/environ", "rb").read().split(b"\0")
+            comm = open(f"/proc/{dp.pid}/comm").read().strip()
+            check(b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1" in environ and comm == "traverse-datapl",
+                  f"the dataplane re-executed itself with THP for its heap (comm {comm})")
+
         r = call(op="policy_delete", selector=f"{CLIENTS[1][1]}/32", spi=SPI, cookie=2)
         check(r["status"] == "unknown_sa", f"policy delete naming the other SA refused ({r['status']})")
         r = call(op="sa_delete", spi=SPI, direction="outbound", cookie=1)
