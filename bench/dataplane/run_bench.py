@@ -218,9 +218,12 @@ class Bench:
     def gen_input(self, direction, size, sas, encap):
         name = f"{direction}_{size}_{sas}_{encap}"
         pcap = os.path.join(self.work, name + ".pcap")
+        # With many SAs, also one capture per queue (flows split by hash): the
+        # RSS stand-in that lets each of 2 workers poll its own queue.
+        queues = ["--queues", "2"] if sas > 1 else []
         subprocess.run([self.gen, "--direction", direction, "--sizes", sizes_arg(size),
                         "--encap", encap, "--sas", str(sas),
-                        "--packets", str(self.packets_for(sas, size)), "--pcap", pcap],
+                        "--packets", str(self.packets_for(sas, size)), "--pcap", pcap, *queues],
                        check=True)
         return pcap
 
@@ -233,9 +236,13 @@ class Bench:
                "--file-prefix", self.eal_prefix(),
                "--api-socket", os.path.join(self.work, f"api{self.runs}", "dp.sock")]
         if workers == 2:
-            # Three lcores on two cores: main (mostly asleep in usleep) shares
-            # core 0 with the second worker; worker 0 (all RX) has core 1.
+            # Three lcores on two cores: main (mostly asleep in ppoll) shares
+            # core 0 with the second worker. Many SAs: each worker polls its
+            # own queue (flows split by hash, as RSS would); one SA is one
+            # flow, so one queue gets everything, as with RSS.
             cmd += ["--lcores", "0@0,1@1,2@0"]
+            if sas > 1:
+                cmd += ["--queues", "2"]
         if extra.get("tx_pcap"):
             cmd += ["--tx-pcap", extra["tx_pcap"], "--once"]
         subprocess.run(cmd, check=True)

@@ -190,6 +190,7 @@ void read_port(const toml::table& table, TableReader& parent, const std::string&
   }
   r.integer("mtu", &port->mtu, 576, 9216);
   r.string("tap", &port->tap);
+  r.boolean("queues_spread_flows", &port->queues_spread_flows);
   if (port->tap.size() > 15) {
     r.fail(table.get("tap"), "tap", "interface names have at most 15 characters");
   }

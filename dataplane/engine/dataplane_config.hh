@@ -26,6 +26,11 @@ struct PortConfig {
   std::vector<esp::IpAddress> gateways;  // next-hop routers (one per IP version), optional
   uint16_t mtu = 1500;
   std::string tap;  // kernel TAP name of the exception path ("" = none)
+  // The device spreads flows over its RX queues without RSS offload: a
+  // net_pcap given one flow-split capture per queue (the benchmark's stand-in
+  // for RSS). net_af_packet with qpairs=N does so too (kernel fanout hash)
+  // and is recognised without this.
+  bool queues_spread_flows = false;
 };
 
 enum class SaDirection : uint8_t { inbound, outbound };

@@ -96,6 +96,7 @@ int run(const traverse::engine::DataplaneConfig& config, double run_seconds, dou
     setup.workers = engine.workers;
     setup.mtu = pc.mtu;
     setup.pool = engine.pool;
+    setup.queues_spread_flows = pc.queues_spread_flows;
     std::optional<port::EthPort> eth = port::EthPort::open(setup, &error);
     if (!eth) {
       return fail(pc.name + " port: " + error);

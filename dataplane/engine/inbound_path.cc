@@ -62,9 +62,10 @@ void Worker::receive_outside(rte_mbuf** pkts, uint16_t n) {
     }
   }
   auto prefetch_sa = [&](uint16_t i) {
-    // A burst is often one flow: an SA's state is prefetched once per run.
+    // A burst is often one flow: an SA's state is prefetched once per run,
+    // and only by its owner (others hand the packet over).
     if (entries[i] != nullptr && (i == 0 || entries[i] != entries[i - 1]) &&
-        entries[i]->spi == spis[i]) {
+        entries[i]->spi == spis[i] && entries[i]->owner == index_) {
       prefetch_hot(entries[i]->hot);
     }
   };

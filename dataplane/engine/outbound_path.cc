@@ -84,8 +84,12 @@ void Worker::receive_inside(rte_mbuf** pkts, uint16_t n) {
   }
   // 3. Each packet, with the SA state of a packet a few ahead on its way.
   // A burst is often one flow: an SA's state is prefetched once per run.
+  // Only for SAs this worker owns: another owner's packets are handed over
+  // and their state pulled into this core's cache would only have to
+  // travel again (drain_handoff prefetches on the owner's core).
   auto prefetch_sa = [&](uint16_t i) {
-    if (entries[i] != nullptr && (i == 0 || entries[i] != entries[i - 1])) {
+    if (entries[i] != nullptr && (i == 0 || entries[i] != entries[i - 1]) &&
+        entries[i]->owner == index_) {
       prefetch_hot(entries[i]->hot);
     }
   };

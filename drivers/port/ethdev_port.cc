@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace traverse::port {
 
@@ -41,11 +42,16 @@ std::optional<EthPort> EthPort::open(const PortSetup& setup, std::string* error)
 
   rte_eth_conf conf{};
   const uint64_t rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+  // af_packet's queues are PACKET_FANOUT_HASH members: the kernel keeps a
+  // flow on one queue, as RSS would.
+  const bool spreads_flows =
+      setup.queues_spread_flows ||
+      (info.driver_name != nullptr && std::string_view(info.driver_name) == "net_af_packet");
   if (port.rx_queues > 1 && rss_hf != 0) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf = rss_hf;
     port.rss = true;
-  } else if (port.rx_queues > 1) {
+  } else if (port.rx_queues > 1 && !spreads_flows) {
     // Without RSS the device would deliver everything to queue 0 anyway.
     port.rx_queues = 1;
   }

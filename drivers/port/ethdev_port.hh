@@ -23,6 +23,9 @@ struct PortSetup {
   uint16_t tx_descriptors = 1024;
   rte_mempool* pool = nullptr;
   bool promiscuous = false;  // the exception TAP needs the port's own MAC only
+  // Several RX queues keep each flow on one queue without RSS offload
+  // (net_pcap with a flow-split capture per queue); af_packet is detected.
+  bool queues_spread_flows = false;
 };
 
 struct EthPort {
