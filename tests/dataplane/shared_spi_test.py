@@ -5,7 +5,8 @@ Outbound SPIs are chosen by the peers, so two road-warrior clients may pick
 the same one. The dataplane names outbound SAs by (SPI, cookie). In a network
 namespace this test creates (and always removes): the dataplane on af_packet
 vdevs over two veth pairs, two clients on the outside segment, a sender on the
-inside. Through the API (tests/dataplane/api_script.cc) it installs two
+inside. Two workers, each polling its own af_packet queue (fanout by flow
+hash), so the SAs' packets may be handed over to their owner. Through the API (tests/dataplane/api_script.cc) it installs two
 outbound SAs with SPI 0x3000 and different cookies, keys and peers, one Office
 Mode policy for each, then sends inside traffic to both inner addresses and
 asserts:
@@ -89,17 +90,17 @@ mac = "{PEER_MAC}"
 """ for peer, _, _, _ in CLIENTS.values())
         open(f"{tmp}/dp.toml", "w").write(f"""
 [dataplane]
-workers = 1
+workers = 2
 eal = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "{NS}",
-       "--log-level", "error"]
+       "--log-level", "error", "--lcores", "0@0,1@1,2@0"]
 api_socket = "{tmp}/api/dp.sock"
 mbufs = 8192
 max_sas = 1024
 [dataplane.outside]
-device = "net_af_packet_out,iface=dp-out"
+device = "net_af_packet_out,iface=dp-out,qpairs=2"
 address = "{GW_OUT}/24"
 [dataplane.inside]
-device = "net_af_packet_in,iface=dp-in"
+device = "net_af_packet_in,iface=dp-in,qpairs=2"
 address = "{GW_IN}/24"
 [[dataplane.neighbor]]
 port = "inside"
@@ -144,7 +145,8 @@ mac = "{SERVER_MAC}"
 
         def inside_frame(inner, n):
             return Ether(src=SERVER_MAC, dst="02:00:00:00:00:01") / \
-                IP(src=SERVER, dst=inner) / UDP(sport=7, dport=9) / Raw(b"%04d" % n + b"s" * 60)
+                IP(src=SERVER, dst=inner) / UDP(sport=1000 + n % 8, dport=9) / \
+                Raw(b"%04d" % n + b"s" * 60)
 
         send("peer-in", [inside_frame(CLIENTS[c][1], n) for n in range(20) for c in CLIENTS])
         time.sleep(0.5)
@@ -234,6 +236,11 @@ mac = "{SERVER_MAC}"
     check(got[2] == list(range(1, 31)), f"client B: 30 packets, sequence 1..30 ({len(got[2])})")
     check(stats.get("outbound_sas") == 1, f"one outbound SA left installed ({stats.get('outbound_sas')})")
     check(stats.get("no_policy", 0) == 0, f"no packet lacked a policy ({stats.get('no_policy')})")
+    # 16 flows over two fanout queues: the SAs' owner received some of them
+    # from the other worker (P(all on one queue) = 2^-15).
+    check(stats.get("handoff_sent", 0) > 0 and stats.get("handoff_dropped", 0) == 0,
+          f"packets were handed over to the SA owner, none dropped "
+          f"({stats.get('handoff_sent')} sent, {stats.get('handoff_dropped')} dropped)")
     if failures:
         for request, answer in answers:
             print("  ", json.dumps(request), "->", json.dumps(answer))
