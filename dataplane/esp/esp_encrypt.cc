@@ -136,16 +136,18 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
   uint8_t* trailer = payload + inner_len;
   uint8_t* icv = payload + payload_len;
   // On the wire: SPI and the sequence number's low 32 bits, then the IV,
-  // which starts with the 64-bit sequence number; all big-endian. The cipher
-  // reads the AAD and IV (CBC: the nonce block) with 16-byte loads, which a
-  // store can forward only if it covers them whole, so each is one store.
+  // which starts with the 64-bit sequence number; all big-endian. The AEAD
+  // cipher reads the AAD from here (the IV it takes by value), CBC the nonce
+  // block, with 16-byte loads that a store forwards only if it covers them
+  // whole: each is one store.
   const uint64_t header = static_cast<uint64_t>(__builtin_bswap32(static_cast<uint32_t>(seq)))
                               << 32 |
                           __builtin_bswap32(spi_);
-  const auto seq_be = static_cast<long long>(__builtin_bswap64(seq));
+  const uint64_t seq_be = __builtin_bswap64(seq);
   if (kLean || aead_) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(esp),
-                     _mm_set_epi64x(seq_be, static_cast<long long>(header)));
+    _mm_storeu_si128(
+        reinterpret_cast<__m128i*>(esp),
+        _mm_set_epi64x(static_cast<long long>(seq_be), static_cast<long long>(header)));
   } else {
     // CBC needs an unpredictable IV (RFC 3602 section 2.3). NIST SP 800-38A
     // appendix C: encrypt a nonce under the data key. Putting the nonce
@@ -154,7 +156,7 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
     // call: the first ciphertext block becomes the IV for the rest.
     std::memcpy(esp, &header, sizeof header);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(iv),
-                     _mm_set_epi64x(__builtin_bswap32(spi_), seq_be));
+                     _mm_set_epi64x(__builtin_bswap32(spi_), static_cast<long long>(seq_be)));
   }
   // Always 16 pattern bytes (a constant-size copy), then pad length and next
   // header as one 2-byte store; the ICV overwrites what lies past them. The
@@ -162,15 +164,12 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
   std::memcpy(trailer, kPadBytes, sizeof kPadBytes);
   const auto tail = static_cast<uint16_t>(pad_len | static_cast<uint32_t>(next_header) << 8);
   std::memcpy(trailer + pad_len, &tail, sizeof tail);
-  if constexpr (kLean) {
-    outer_.write_ipv4(head, esp_len, tos, inner_df, static_cast<uint16_t>(seq));
-  }
 
   if (kLean || aead_) {
     // RFC 4106 section 3.1: the explicit IV (written above) must never repeat
     // for a key; the 64-bit sequence number never does (we refuse to wrap).
     if (!esn_) {
-      cipher_->aead_seal(thread, iv, esp, kEspHeaderOverhead, payload, payload_len, icv);
+      cipher_->aead_seal(thread, seq_be, esp, kEspHeaderOverhead, payload, payload_len, icv);
     } else {
       // RFC 4106 section 5: SPI || high 32 bits || low 32 bits, also stored
       // whole.
@@ -180,7 +179,7 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
           _mm_set_epi32(0, static_cast<int>(__builtin_bswap32(static_cast<uint32_t>(seq))),
                         static_cast<int>(__builtin_bswap32(static_cast<uint32_t>(seq >> 32))),
                         static_cast<int>(__builtin_bswap32(spi_))));
-      cipher_->aead_seal(thread, iv, aad, 12, payload, payload_len, icv);
+      cipher_->aead_seal(thread, seq_be, aad, 12, payload, payload_len, icv);
     }
   } else {
     cipher_->cbc_encrypt(thread, kZeroIv, iv, iv_len + payload_len);
@@ -196,8 +195,11 @@ Status OutboundSa::seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_
       std::memcpy(icv, mac, icv_len);
     }
   }
-  if constexpr (!kLean) {
-    // After the cipher: an IPv6 UDP checksum covers the ciphertext and ICV.
+  // After the cipher: an IPv6 UDP checksum covers the ciphertext and ICV, and
+  // work placed here overlaps the end of the cipher's computation.
+  if constexpr (kLean) {
+    outer_.write_ipv4(head, esp_len, tos, inner_df, static_cast<uint16_t>(seq));
+  } else {
     outer_.write(head, esp_len, tos, inner_df, static_cast<uint16_t>(seq));
   }
   return Status::ok;

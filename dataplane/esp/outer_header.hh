@@ -13,6 +13,13 @@ namespace traverse::esp {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "write() builds header words and sums them as little-endian integers");
 
+// A 16-bit value's two bytes swapped, computed as a 32-bit swap: for
+// __builtin_bswap16 GCC (-march=znver*) may go through a stack slot with
+// movbe, a store and a load per field.
+inline uint32_t swap16(uint32_t v) {
+  return __builtin_bswap32(v) >> 16;
+}
+
 class OuterHeader {
  public:
   static constexpr uint32_t kMaxLength = 40 + 8;
@@ -46,14 +53,13 @@ class OuterHeader {
     const bool df = df_ == DfMode::set || (df_ == DfMode::copy && inner_df);
     // Memory order, little-endian words: version/IHL, TOS, total length,
     // ID, flags (DF) and a zero fragment offset.
-    const uint64_t w0 = 0x45u | static_cast<uint64_t>(tos) << 8 |
-                        static_cast<uint64_t>(__builtin_bswap16(total)) << 16 |
-                        static_cast<uint64_t>(__builtin_bswap16(ip_id)) << 32 |
-                        (df ? uint64_t{0x40} << 48 : 0);
+    const uint64_t w0 =
+        0x45u | static_cast<uint64_t>(tos) << 8 | static_cast<uint64_t>(swap16(total)) << 16 |
+        static_cast<uint64_t>(swap16(ip_id)) << 32 | (df ? uint64_t{0x40} << 48 : 0);
     // The template's sum has TOS, length, ID and flags zero (v4_sum_); add
     // this packet's, as 16-bit memory-order words, then fold.
-    uint32_t sum = v4_sum_ + (static_cast<uint32_t>(tos) << 8) + __builtin_bswap16(total) +
-                   __builtin_bswap16(ip_id) + (df ? 0x0040u : 0u);
+    uint32_t sum = v4_sum_ + (static_cast<uint32_t>(tos) << 8) + swap16(total) + swap16(ip_id) +
+                   (df ? 0x0040u : 0u);
     sum = (sum & 0xffff) + (sum >> 16);
     sum = (sum & 0xffff) + (sum >> 16);
     const uint64_t w1 = v4_word1_ | static_cast<uint64_t>(static_cast<uint16_t>(~sum)) << 16;
@@ -63,7 +69,7 @@ class OuterHeader {
     if (udp_) {
       // RFC 3948 section 2.1: the UDP checksum over IPv4 is sent as zero.
       const auto udp_len = static_cast<uint16_t>(8 + esp_len);
-      const uint64_t udp = udp_ports_ | static_cast<uint64_t>(__builtin_bswap16(udp_len)) << 32;
+      const uint64_t udp = udp_ports_ | static_cast<uint64_t>(swap16(udp_len)) << 32;
       std::memcpy(dst + 20, &udp, 8);
     }
   }
