@@ -2,12 +2,10 @@
 
 #include <benchmark/benchmark.h>
 
-#include <cstring>
 #include <string>
 
 #include "bench/bench_fixture.hh"
 #include "bench/block_timer.hh"
-#include "dataplane/esp/byte_order.hh"
 #include "dataplane/esp/outer_header.hh"
 #include "dataplane/esp/outer_parse.hh"
 
@@ -56,8 +54,8 @@ void bm_parse_outer(benchmark::State& state, bool udp) {
   finish(state, timer);
 }
 
-// OuterHeader::write as OutboundSa::encrypt runs it: template copy, lengths,
-// DF, ID and the IPv4 header checksum.
+// OuterHeader::write as OutboundSa::encrypt runs it: the header words built in
+// registers (lengths, DF, ID, the IPv4 header checksum) and stored.
 void bm_outer_write(benchmark::State& state, bool udp) {
   esp::OuterHeader outer;
   outer.build(outbound_config(kTransform, kBackend, udp));
@@ -73,65 +71,6 @@ void bm_outer_write(benchmark::State& state, bool udp) {
   finish(state, timer);
 }
 
-// For comparison, not used by Traverse: the same IPv4 header with its checksum
-// summed in registers from the template's constant words (taken once) and the
-// three per-packet fields (DF comes from the template: DfMode::set, the
-// default; DfMode::copy would add one more). OuterHeader::write instead reads back the 20 bytes it
-// has just written with 1-, 2- and 4-byte stores, so the 8-byte loads of the
-// checksum cannot be forwarded from the store buffer and wait for the stores
-// to retire.
-class RegisterSumIpv4Header {
- public:
-  explicit RegisterSumIpv4Header(const esp::OuterHeader& outer) {
-    outer.write(bytes_, 0, 0, false, 0);
-    bytes_[10] = bytes_[11] = 0;
-    for (uint32_t i = 0; i < sizeof bytes_; i += 2) {
-      constant_sum_ += esp::load_be16(bytes_ + i);
-    }
-    constant_sum_ -= esp::load_be16(bytes_ + 2);  // the length written above (20)
-  }
-  void write(uint8_t* dst, uint32_t esp_len, uint8_t tos, uint16_t ip_id) const {
-    std::memcpy(dst, bytes_, sizeof bytes_);
-    const uint16_t total = static_cast<uint16_t>(sizeof bytes_ + esp_len);
-    dst[1] = tos;
-    esp::store_be16(dst + 2, total);
-    esp::store_be16(dst + 4, ip_id);
-    uint32_t sum = constant_sum_ + tos + total + ip_id;
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    esp::store_be16(dst + 10, static_cast<uint16_t>(~sum));
-  }
-
- private:
-  uint8_t bytes_[20] = {};
-  uint32_t constant_sum_ = 0;
-};
-
-void bm_outer_write_register_sum(benchmark::State& state) {
-  esp::OuterHeader outer;
-  outer.build(outbound_config(kTransform, kBackend, false));
-  const RegisterSumIpv4Header fast(outer);
-  AlignedBuffer buffer(256);
-  // Both must write the same bytes, checksum included.
-  for (uint16_t id : {0, 1, 0xfffe}) {
-    outer.write(buffer.data(), 1460, 0xb8, true, id);
-    fast.write(buffer.data() + 64, 1460, 0xb8, id);
-    if (std::memcmp(buffer.data(), buffer.data() + 64, 20) != 0) {
-      state.SkipWithError("register-sum header differs from OuterHeader::write");
-      return;
-    }
-  }
-  uint16_t id = 0;
-  BlockTimer timer(state, kCallsPerBlock);
-  timer.start();
-  for (auto _ : state) {
-    fast.write(buffer.data() + 64, 1460, 0, id++);
-    benchmark::ClobberMemory();
-    timer.tick();
-  }
-  finish(state, timer);
-}
-
 }  // namespace
 
 void register_part_benchmarks() {
@@ -139,7 +78,6 @@ void register_part_benchmarks() {
   benchmark::RegisterBenchmark("part/parse_outer/udp", bm_parse_outer, true);
   benchmark::RegisterBenchmark("part/outer_write/ipv4", bm_outer_write, false);
   benchmark::RegisterBenchmark("part/outer_write/udp", bm_outer_write, true);
-  benchmark::RegisterBenchmark("part/outer_write_register_sum/ipv4", bm_outer_write_register_sum);
 }
 
 }  // namespace traverse::bench

@@ -187,6 +187,28 @@ TEST_P(BadInput, WrongPaddingIsRejectedAfterTheIcv) {
   EXPECT_EQ(decrypt(seal_by_hand(6, too_long)), Status::bad_padding);
 }
 
+// Padding longer than one 16-byte compare (RFC 4303 allows up to 255 bytes):
+// accepted when it is 1, 2, 3, ..., refused when any byte, in the first 16
+// or past them, is not.
+TEST_P(BadInput, LongPaddingCheckedWhole) {
+  const uint32_t block = crypto::transform_info(config_.transform).block_size;
+  const std::vector<uint8_t> inner = testing::make_inner_packet(4, 60, rng_);
+  std::vector<uint8_t> plain = inner;
+  uint8_t pad = 0;
+  while (pad < 40 || (plain.size() + 2) % block != 0) {
+    plain.push_back(++pad);
+  }
+  plain.push_back(pad);
+  plain.push_back(4);
+  EXPECT_EQ(decrypt(seal_by_hand(1, plain)), Status::ok);
+  uint32_t seq = 2;
+  for (uint32_t corrupt : {0u, 15u, 16u, 30u, pad - 1u}) {
+    std::vector<uint8_t> bad = plain;
+    bad[inner.size() + corrupt] ^= 0x40;
+    EXPECT_EQ(decrypt(seal_by_hand(seq++, bad)), Status::bad_padding) << "byte " << corrupt;
+  }
+}
+
 TEST_P(BadInput, NextHeaderAndInnerPacketChecked) {
   EXPECT_EQ(decrypt(seal_by_hand(1, lay_out(testing::make_inner_packet(4, 60, rng_), 6))),
             Status::unknown_next_header);

@@ -1,6 +1,7 @@
 // Inbound ESP: tunnel-mode verification, decryption and decapsulation (RFC
 // 4303 section 3.4). The replay window is checked before any crypto and moved
 // only after the ICV verified (section 3.4.3).
+#include <emmintrin.h>
 #include <openssl/crypto.h>
 
 #include <cstring>
@@ -10,6 +11,31 @@
 #include "dataplane/esp/inbound_sa.hh"
 
 namespace traverse::esp {
+namespace {
+
+// RFC 4303 section 2.4: the padding must be 1, 2, 3, ... A CBC packet
+// carries up to 15 bytes of it, which a byte loop checked at ~1 ns a byte;
+// up to 16 are compared at once. Reading 16 bytes at `pad` stays inside the
+// packet: the trailer (2 bytes) and the ICV (at least 16) follow it.
+bool padding_ok(const uint8_t* pad, uint32_t pad_len) {
+  static constexpr uint8_t kPattern[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  const uint32_t first = pad_len < 16 ? pad_len : 16;
+  const __m128i got = _mm_loadu_si128(reinterpret_cast<const __m128i*>(pad));
+  const __m128i want = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kPattern));
+  const auto equal = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(got, want)));
+  const uint32_t needed = (1u << first) - 1u;
+  if ((equal & needed) != needed) {
+    return false;
+  }
+  for (uint32_t i = 16; i < pad_len; ++i) {  // RFC 4303 allows up to 255
+    if (pad[i] != static_cast<uint8_t>(i + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 std::unique_ptr<InboundSa> InboundSa::create(const SaConfig& config, std::string* error) {
   if (std::string why = config.validate(); !why.empty()) {
@@ -116,10 +142,8 @@ Status InboundSa::decrypt(crypto::ThreadContext& thread, PacketBuffer& pkt, cons
     return Status::bad_padding;
   }
   const uint32_t inner_space = payload_len - kTrailerLen - pad_len;
-  for (uint32_t i = 0; i < pad_len; ++i) {
-    if (payload[inner_space + i] != static_cast<uint8_t>(i + 1)) {
-      return Status::bad_padding;
-    }
+  if (!padding_ok(payload + inner_space, pad_len)) {
+    return Status::bad_padding;
   }
   uint8_t version = 0;
   uint32_t inner_len = 0;

@@ -65,21 +65,21 @@ class OutboundSa {
     // RFC 4303 section 2.4: payload + trailer end on a block boundary.
     return (0u - (inner_len + kTrailerLen)) & (block_size_ - 1u);
   }
+  // Encapsulates and encrypts. kLean is the common case, chosen when the SA
+  // is installed: an AEAD transform (sizes known at compile time) under an
+  // IPv4 outer header (written inline). In an encrypt loop the ESP core's
+  // instructions add to the cipher's time rather than overlap it, so the
+  // common case is kept short.
+  Status seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_t next_header, uint8_t tos,
+              bool inner_df) {
+    return lean_ ? seal<true>(thread, pkt, next_header, tos, inner_df)
+                 : seal<false>(thread, pkt, next_header, tos, inner_df);
+  }
+  template <bool kLean>
   Status seal(crypto::ThreadContext& thread, PacketBuffer& pkt, uint8_t next_header, uint8_t tos,
               bool inner_df);
 
-  // The next packet's AAD and IV, prepared one packet ahead: the cipher reads
-  // them with wide loads that cannot be forwarded from fresh stores, so
-  // writing them just before the call would stall it (about 8 ns a packet).
-  void prepare_next();
-  struct alignas(32) Prepared {
-    uint8_t aad[8];       // SPI || low 32 bits (RFC 4106 section 5)
-    uint8_t iv[8];        // the 64-bit sequence number
-    uint8_t esn_aad[12];  // SPI || high 32 bits || low 32 bits
-  };
-
   std::unique_ptr<crypto::CipherSession> cipher_;
-  Prepared prepared_{};
   uint64_t next_sequence_ = 1;
   uint64_t sequence_limit_ = 0;  // the last sequence number that may be sent
   uint32_t spi_ = 0;
@@ -88,6 +88,7 @@ class OutboundSa {
   uint8_t block_size_ = 4;
   bool aead_ = true;
   bool esn_ = false;
+  bool lean_ = false;  // seal<true> applies: AEAD, IPv4 outer
   OuterHeader outer_;
 };
 

@@ -9,9 +9,6 @@
 
 namespace traverse::esp {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "write() adds header fields as little-endian 16-bit words");
-
 void OuterHeader::build(const SaConfig& config) {
   endpoints_.local = config.local;
   endpoints_.remote = config.remote;
@@ -43,6 +40,8 @@ void OuterHeader::rebuild() {
     std::memcpy(bytes_ + 12, endpoints_.local.bytes.data(), 4);
     std::memcpy(bytes_ + 16, endpoints_.remote.bytes.data(), 4);
     v4_sum_ = checksum_partial(bytes_, kIpv4HeaderLen);
+    std::memcpy(&v4_word1_, bytes_ + 8, sizeof v4_word1_);
+    std::memcpy(&v4_dst_, bytes_ + 16, sizeof v4_dst_);
   } else {
     ip_len = kIpv6HeaderLen;
     bytes_[0] = 0x60;
@@ -56,44 +55,17 @@ void OuterHeader::rebuild() {
     store_be16(bytes_ + ip_len, endpoints_.local_port);
     store_be16(bytes_ + ip_len + 2, endpoints_.remote_port);
   }
+  std::memcpy(&udp_ports_, bytes_ + ip_len, sizeof udp_ports_);
+  df_ = endpoints_.df;
   length_ = static_cast<uint8_t>(ip_len + (udp_ ? kUdpHeaderLen : 0));
 }
 
-void OuterHeader::write(uint8_t* dst, uint32_t esp_len, uint8_t tos, bool inner_df,
-                        uint16_t ip_id) const {
+void OuterHeader::write_ipv6(uint8_t* dst, uint32_t esp_len, uint8_t tos) const {
   // Constant-size copies: the compiler emits a few vector moves, not a call.
-  switch (length_) {
-    case kIpv4HeaderLen:
-      std::memcpy(dst, bytes_, kIpv4HeaderLen);
-      break;
-    case kIpv4HeaderLen + kUdpHeaderLen:
-      std::memcpy(dst, bytes_, kIpv4HeaderLen + kUdpHeaderLen);
-      break;
-    case kIpv6HeaderLen:
-      std::memcpy(dst, bytes_, kIpv6HeaderLen);
-      break;
-    default:
-      std::memcpy(dst, bytes_, kIpv6HeaderLen + kUdpHeaderLen);
-      break;
-  }
-  if (version_ == 4) {
-    const auto total = static_cast<uint16_t>(length_ + esp_len);
-    const bool df = endpoints_.df == DfMode::set || (endpoints_.df == DfMode::copy && inner_df);
-    dst[1] = tos;
-    store_be16(dst + 2, total);
-    store_be16(dst + 4, ip_id);
-    dst[6] = df ? 0x40 : 0x00;
-    // The sum over memory-order 16-bit words (little-endian loads), as
-    // checksum_partial computes it: the template plus this packet's fields.
-    uint32_t sum = v4_sum_ + (static_cast<uint32_t>(tos) << 8) + __builtin_bswap16(total) +
-                   __builtin_bswap16(ip_id) + (df ? 0x0040u : 0u);
-    const uint16_t folded = checksum_finish(sum);
-    std::memcpy(dst + 10, &folded, 2);
-    if (udp_) {
-      // RFC 3948 section 2.1: the UDP checksum over IPv4 is sent as zero.
-      store_be16(dst + kIpv4HeaderLen + 4, static_cast<uint16_t>(kUdpHeaderLen + esp_len));
-    }
-    return;
+  if (udp_) {
+    std::memcpy(dst, bytes_, kIpv6HeaderLen + kUdpHeaderLen);
+  } else {
+    std::memcpy(dst, bytes_, kIpv6HeaderLen);
   }
   // IPv6: version 6, traffic class from the inner packet, flow label zero.
   store_be16(dst, static_cast<uint16_t>(0x6000u | (static_cast<uint16_t>(tos) << 4)));

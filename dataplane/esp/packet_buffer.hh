@@ -39,6 +39,17 @@ class PacketBuffer {
     length_ += bytes;
     return tail;
   }
+  // Grows at both ends at once, for encapsulation: `front` bytes in front and
+  // `back` behind. Returns the new data(); nullptr (and no change) when
+  // either room is short.
+  uint8_t* grow(uint32_t front, uint32_t back) {
+    if (front > offset_ || back > tailroom()) {
+      return nullptr;
+    }
+    offset_ -= front;
+    length_ += front + back;
+    return data();
+  }
   // Shrink from the front or back; false (and no change) when too short.
   bool trim_front(uint32_t bytes) {
     if (bytes > length_) {

@@ -104,6 +104,13 @@ uint32_t CipherSession::hot_regions(MemoryRegion* out) const {
 
 void CipherSession::aead_seal(ThreadContext& thread, const uint8_t* iv, const uint8_t* aad,
                               uint32_t aad_len, uint8_t* data, uint32_t len, uint8_t* tag) {
+  uint64_t value = 0;
+  std::memcpy(&value, iv, sizeof value);
+  aead_seal(thread, value, aad, aad_len, data, len, tag);
+}
+
+void CipherSession::aead_seal(ThreadContext& thread, uint64_t iv, const uint8_t* aad,
+                              uint32_t aad_len, uint8_t* data, uint32_t len, uint8_t* tag) {
   if (!is_aead(transform_)) {
     wipe(data, len);
     wipe(tag, kAeadTagLen);
@@ -113,9 +120,12 @@ void CipherSession::aead_seal(ThreadContext& thread, const uint8_t* iv, const ui
     case Backend::ipsec_mb:
       ipsec_mb_->aead_seal(thread.mgr_, iv, aad, aad_len, data, len, tag);
       return;
-    case Backend::openssl:
-      openssl_->aead_seal(iv, aad, aad_len, data, len, tag);
+    case Backend::openssl: {
+      uint8_t bytes[sizeof iv];
+      std::memcpy(bytes, &iv, sizeof iv);
+      openssl_->aead_seal(bytes, aad, aad_len, data, len, tag);
       return;
+    }
   }
 }
 

@@ -59,6 +59,12 @@ class CipherSession {
   // unspecified bytes and must be dropped.
   void aead_seal(ThreadContext& thread, const uint8_t* iv, const uint8_t* aad, uint32_t aad_len,
                  uint8_t* data, uint32_t len, uint8_t* tag);
+  // The same with the IV given by value: its 8 bytes in memory order, as a
+  // little-endian load of them gives. For a caller that has just computed
+  // the IV (ESP outbound): reading it back from memory would put a
+  // store-to-load forwarding round trip on the cipher's critical path.
+  void aead_seal(ThreadContext& thread, uint64_t iv, const uint8_t* aad, uint32_t aad_len,
+                 uint8_t* data, uint32_t len, uint8_t* tag);
   bool aead_open(ThreadContext& thread, const uint8_t* iv, const uint8_t* aad, uint32_t aad_len,
                  uint8_t* data, uint32_t len, const uint8_t* tag);
 

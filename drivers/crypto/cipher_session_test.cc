@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 
 #include "drivers/crypto/test_vectors.hh"
@@ -113,6 +114,38 @@ TEST_P(CipherSessionTest, MismatchedCallsFailClosed) {
     s->cbc_encrypt(thread, iv, data.data(), 0);
     s->hmac(thread, data.data(), data.size(), tag, 0);
     EXPECT_EQ(data, std::vector<uint8_t>(48, 0xab));
+  }
+}
+
+// aead_seal with the IV by value is the same cipher call as with a pointer
+// to the IV's bytes, and opens with aead_open.
+TEST_P(CipherSessionTest, SealWithIvByValueMatchesPointer) {
+  if (!info().aead) {
+    GTEST_SKIP() << "AEAD only";
+  }
+  ThreadContext thread;
+  auto s =
+      CipherSession::create(backend(), transform(), {cipher_key(), salt(), auth_key()}, nullptr);
+  ASSERT_NE(s, nullptr);
+  const uint8_t iv[8] = {0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78};
+  uint64_t iv_value = 0;
+  std::memcpy(&iv_value, iv, sizeof iv_value);
+  const uint8_t aad[8] = {1, 2, 3, 4, 0x12, 0x34, 0x56, 0x78};
+  for (size_t len : {size_t{0}, size_t{4}, size_t{64}, size_t{1424}}) {
+    std::vector<uint8_t> by_pointer(len);
+    for (size_t i = 0; i < len; ++i) {
+      by_pointer[i] = static_cast<uint8_t>(i * 7);
+    }
+    std::vector<uint8_t> by_value = by_pointer;
+    const std::vector<uint8_t> plain = by_pointer;
+    uint8_t tag1[16];
+    uint8_t tag2[16];
+    s->aead_seal(thread, iv, aad, sizeof aad, by_pointer.data(), len, tag1);
+    s->aead_seal(thread, iv_value, aad, sizeof aad, by_value.data(), len, tag2);
+    EXPECT_EQ(by_value, by_pointer) << len;
+    EXPECT_EQ(to_hex(tag2, 16), to_hex(tag1, 16)) << len;
+    EXPECT_TRUE(s->aead_open(thread, iv, aad, sizeof aad, by_value.data(), len, tag2)) << len;
+    EXPECT_EQ(by_value, plain) << len;
   }
 }
 

@@ -19,8 +19,9 @@ struct IpsecMbState {
                                               std::string* error);
   ~IpsecMbState();  // wipes every key schedule
 
-  void aead_seal(IMB_MGR* mgr, const uint8_t* iv, const uint8_t* aad, uint32_t aad_len,
-                 uint8_t* data, uint32_t len, uint8_t* tag);
+  // `iv`: the explicit IV's 8 bytes in memory order (CipherSession::aead_seal).
+  void aead_seal(IMB_MGR* mgr, uint64_t iv, const uint8_t* aad, uint32_t aad_len, uint8_t* data,
+                 uint32_t len, uint8_t* tag);
   bool aead_open(IMB_MGR* mgr, const uint8_t* iv, const uint8_t* aad, uint32_t aad_len,
                  uint8_t* data, uint32_t len, const uint8_t* tag);
   void cbc(IMB_MGR* mgr, IMB_CIPHER_DIRECTION direction, const uint8_t* iv, uint8_t* data,
