@@ -14,17 +14,15 @@ delete was acknowledged, the dataplane survived and counted no unexpected drop.
 usage: sa_churn_test.py TRAVERSE_DATAPLANE TRAVERSE_SA_CHURN
 """
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 from scapy.all import IP, UDP, Ether, Raw, rdpcap
-from scapy.layers.ipsec import ESP, SecurityAssociation
 
-NS = f"trv-churn-{os.getpid()}"
+from veth_namespace import VethNamespace, open_esp, stop_capture
+
 GW_OUT, CLIENT, GW_IN, SERVER, INNER = "192.0.2.1", "192.0.2.7", "10.1.0.1", "10.1.0.10", "10.8.0.5"
 PEER_MAC, SERVER_MAC = "02:00:00:00:07:07", "02:00:00:00:0a:0a"
 ITERATIONS, INTERVAL_MS = 150, 10
@@ -49,11 +47,6 @@ while True:
 """
 
 
-def sh(*cmd, check=True):
-    return subprocess.run(["ip", "netns", "exec", NS, *cmd], check=check, capture_output=True,
-                          text=True)
-
-
 def main():
     dataplane, churn = sys.argv[1], sys.argv[2]
     failures = []
@@ -63,21 +56,12 @@ def main():
         if not ok:
             failures.append(what)
 
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    procs = []
-    try:
-        for a, b in (("dp-out", "peer-out"), ("dp-in", "peer-in")):
-            sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
-            sh("ip", "link", "set", a, "up")
-            sh("ip", "link", "set", b, "up")
-        sh("ip", "link", "set", "peer-out", "address", PEER_MAC)
-        sh("ip", "link", "set", "peer-in", "address", SERVER_MAC)
-        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    with VethNamespace("churn", PEER_MAC, SERVER_MAC) as ns:
         tmp = tempfile.mkdtemp(prefix="traverse-churn-")
         cfg = f"""
 [dataplane]
 workers = 1
-eal = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "{NS}",
+eal = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "{ns.name}",
        "--log-level", "error"]
 api_socket = "{tmp}/api/dp.sock"
 mbufs = 8192
@@ -94,25 +78,19 @@ address = "{CLIENT}"
 mac = "{PEER_MAC}"
 """
         open(f"{tmp}/dp.toml", "w").write(cfg)
-        capture = subprocess.Popen(["ip", "netns", "exec", NS, "tcpdump", "-q", "-i", "peer-out",
-                                    "-w", f"{tmp}/out.pcap", "-U", "udp port 4500"],
-                                   stderr=subprocess.DEVNULL)
-        procs.append(capture)
-        dp = subprocess.Popen(["ip", "netns", "exec", NS, dataplane, "--config", f"{tmp}/dp.toml",
-                               "--run-seconds", "8", "--stats-json", f"{tmp}/stats.json"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        procs.append(dp)
+        capture = ns.capture("peer-out", f"{tmp}/out.pcap", "udp port 4500")
+        dp = ns.spawn(dataplane, "--config", f"{tmp}/dp.toml", "--run-seconds", "8",
+                      "--stats-json", f"{tmp}/stats.json",
+                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
 
         # The sender: raw frames on the inside veth, about 20k packets a second,
         # from a process inside the namespace.
         frame = bytes(Ether(src=SERVER_MAC, dst="02:00:00:00:00:01") /
                       IP(src=SERVER, dst=INNER) / UDP(sport=7, dport=9) / Raw(b"c" * 64))
-        sender = subprocess.Popen(
-            ["ip", "netns", "exec", NS, sys.executable, "-c", SENDER, frame.hex()],
-            stdout=subprocess.PIPE, text=True)
-        procs.append(sender)
-        run = subprocess.run(["ip", "netns", "exec", NS, churn, f"{tmp}/api/dp.sock",
+        sender = ns.spawn(sys.executable, "-c", SENDER, frame.hex(), stdout=subprocess.PIPE,
+                          text=True)
+        run = subprocess.run(["ip", "netns", "exec", ns.name, churn, f"{tmp}/api/dp.sock",
                               str(ITERATIONS), str(INTERVAL_MS), GW_OUT, CLIENT, INNER, "0x10000"],
                              capture_output=True, text=True, timeout=120)
         time.sleep(0.5)
@@ -130,15 +108,9 @@ mac = "{PEER_MAC}"
         dp.wait(timeout=60)
         check(dp.returncode == 0, f"dataplane exited cleanly ({dp.returncode})")
         time.sleep(0.5)
-        capture.terminate()
-        capture.wait(timeout=10)
+        stop_capture(capture)
         stats = json.load(open(f"{tmp}/stats.json"))
         packets = rdpcap(f"{tmp}/out.pcap")
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-        subprocess.run(["ip", "netns", "del", NS], check=False)
 
     print(f"sent {sent[0]} inner packets, captured {len(packets)} ESP packets, {len(sas)} SAs")
     nonzero = {k: v for k, v in stats.items() if isinstance(v, int) and v}
@@ -155,11 +127,9 @@ mac = "{PEER_MAC}"
         if entry is None:
             undecryptable += 1
             continue
-        sa = SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM",
-                                 crypt_key=bytes.fromhex(entry["key"] + entry["salt"]),
-                                 tunnel_header=IP(src=GW_OUT, dst=CLIENT))
         try:
-            inner = sa.decrypt(IP(bytes(IP(src=GW_OUT, dst=CLIENT, proto=50) / Raw(esp))))
+            inner = open_esp(esp, bytes.fromhex(entry["key"]), bytes.fromhex(entry["salt"]),
+                             GW_OUT, CLIENT)
             if not (IP in inner and inner[IP].dst == INNER):
                 undecryptable += 1
         except Exception as exc:  # noqa: BLE001 - an undecryptable packet is the failure

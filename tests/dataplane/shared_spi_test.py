@@ -23,16 +23,15 @@ asserts:
 usage: shared_spi_test.py TRAVERSE_DATAPLANE TRAVERSE_API_SCRIPT
 """
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 
 from scapy.all import ICMP, IP, UDP, Ether, Raw, rdpcap
-from scapy.layers.ipsec import ESP, SecurityAssociation
 
-NS = f"trv-spi-{os.getpid()}"
+from veth_namespace import VethNamespace, open_esp, stop_capture
+
 GW_OUT, GW_IN, SERVER, ROUTER = "192.0.2.1", "10.1.0.1", "10.1.0.10", "192.0.2.254"
 CLIENTS = {  # cookie -> peer, inner address, key, salt
     1: ("192.0.2.7", "10.8.0.5", bytes(range(16)), bytes.fromhex("0a0b0c0d")),
@@ -58,29 +57,15 @@ def check(ok, what):
         failures.append(what)
 
 
-def sh(*cmd, check_=True):
-    return subprocess.run(["ip", "netns", "exec", NS, *cmd], check=check_, capture_output=True,
-                          text=True)
-
-
-def send(iface, frames):
-    sh(sys.executable, "-c", SENDER, iface, *[bytes(f).hex() for f in frames])
+def send(ns, iface, frames):
+    ns.sh(sys.executable, "-c", SENDER, iface, *[bytes(f).hex() for f in frames])
 
 
 def main():
     dataplane, script = sys.argv[1], sys.argv[2]
-    subprocess.run(["ip", "netns", "add", NS], check=True)
-    procs = []
     answers = []
-    try:
-        for a, b in (("dp-out", "peer-out"), ("dp-in", "peer-in")):
-            sh("ip", "link", "add", a, "type", "veth", "peer", "name", b)
-            sh("ip", "link", "set", a, "up")
-            sh("ip", "link", "set", b, "up")
-        sh("ip", "link", "set", "peer-out", "address", PEER_MAC)
-        sh("ip", "link", "set", "peer-in", "address", SERVER_MAC)
-        sh("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-        dp_out_mac = json.loads(sh("ip", "-j", "link", "show", "dp-out").stdout)[0]["address"]
+    with VethNamespace("spi", PEER_MAC, SERVER_MAC) as ns:
+        dp_out_mac = json.loads(ns.sh("ip", "-j", "link", "show", "dp-out").stdout)[0]["address"]
         tmp = tempfile.mkdtemp(prefix="traverse-spi-")
         neighbors = "".join(f"""
 [[dataplane.neighbor]]
@@ -91,7 +76,7 @@ mac = "{PEER_MAC}"
         open(f"{tmp}/dp.toml", "w").write(f"""
 [dataplane]
 workers = 2
-eal = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "{NS}",
+eal = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "{ns.name}",
        "--log-level", "error", "--lcores", "0@0,1@1,2@0"]
 api_socket = "{tmp}/api/dp.sock"
 mbufs = 8192
@@ -107,17 +92,12 @@ port = "inside"
 address = "{SERVER}"
 mac = "{SERVER_MAC}"
 {neighbors}""")
-        capture = subprocess.Popen(["ip", "netns", "exec", NS, "tcpdump", "-q", "-i", "peer-out",
-                                    "-w", f"{tmp}/out.pcap", "-U", "udp port 4500"],
-                                   stderr=subprocess.DEVNULL)
-        procs.append(capture)
-        dp = subprocess.Popen(["ip", "netns", "exec", NS, dataplane, "--config", f"{tmp}/dp.toml",
-                               "--run-seconds", "12", "--stats-json", f"{tmp}/stats.json"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        procs.append(dp)
-        api = subprocess.Popen(["ip", "netns", "exec", NS, script, f"{tmp}/api/dp.sock"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        procs.append(api)
+        capture = ns.capture("peer-out", f"{tmp}/out.pcap", "udp port 4500")
+        dp = ns.spawn(dataplane, "--config", f"{tmp}/dp.toml", "--run-seconds", "12",
+                      "--stats-json", f"{tmp}/stats.json",
+                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        api = ns.spawn(script, f"{tmp}/api/dp.sock", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                       text=True)
 
         def call(**request):
             api.stdin.write(json.dumps(request) + "\n")
@@ -148,7 +128,7 @@ mac = "{SERVER_MAC}"
                 IP(src=SERVER, dst=inner) / UDP(sport=1000 + n % 8, dport=9) / \
                 Raw(b"%04d" % n + b"s" * 60)
 
-        send("peer-in", [inside_frame(CLIENTS[c][1], n) for n in range(20) for c in CLIENTS])
+        send(ns, "peer-in", [inside_frame(CLIENTS[c][1], n) for n in range(20) for c in CLIENTS])
         time.sleep(0.5)
         counts = {c: call(op="sa_counters", spi=SPI, direction="outbound", cookie=c) for c in CLIENTS}
         check(counts[1].get("packets") == 20 and counts[2].get("packets") == 20,
@@ -161,7 +141,7 @@ mac = "{SERVER_MAC}"
             UDP(sport=4500, dport=4500) / Raw(SPI.to_bytes(4, "big") + (5).to_bytes(4, "big") + b"q" * 32)
         too_big = Ether(src=PEER_MAC, dst=dp_out_mac) / IP(src=ROUTER, dst=GW_OUT) / \
             ICMP(type=3, code=4, nexthopmtu=1300) / quoted
-        send("peer-out", [too_big])
+        send(ns, "peer-out", [too_big])
         time.sleep(0.5)
         mtus = {c: call(op="sa_counters", spi=SPI, direction="outbound", cookie=c).get("path_mtu")
                 for c in CLIENTS}
@@ -188,7 +168,7 @@ mac = "{SERVER_MAC}"
         check(r["status"] == "unknown_sa", f"a second delete finds nothing ({r['status']})")
         r = call(op="sa_counters", spi=SPI, direction="outbound", cookie=2)
         check(r["status"] == "ok", "B still installed after A's delete")
-        send("peer-in", [inside_frame(CLIENTS[2][1], 100 + n) for n in range(10)])
+        send(ns, "peer-in", [inside_frame(CLIENTS[2][1], 100 + n) for n in range(10)])
         time.sleep(0.5)
         r = call(op="sa_counters", spi=SPI, direction="outbound", cookie=2)
         check(r.get("packets") == 30, f"B keeps forwarding after A's delete ({r.get('packets')} packets)")
@@ -197,15 +177,9 @@ mac = "{SERVER_MAC}"
         dp.wait(timeout=60)
         check(dp.returncode == 0, f"dataplane exited cleanly ({dp.returncode})")
         time.sleep(0.5)
-        capture.terminate()
-        capture.wait(timeout=10)
+        stop_capture(capture)
         stats = json.load(open(f"{tmp}/stats.json"))
         packets = rdpcap(f"{tmp}/out.pcap")
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-        subprocess.run(["ip", "netns", "del", NS], check=False)
 
     # On the wire: each client's packets decrypt with its own keys and carry
     # only its own inner traffic; sequence numbers per SA run 1, 2, 3, ...
@@ -220,10 +194,8 @@ mac = "{SERVER_MAC}"
             strays += 1
             continue
         peer, inner, key, salt = CLIENTS[owner]
-        sa = SecurityAssociation(ESP, spi=SPI, crypt_algo="AES-GCM", crypt_key=key + salt,
-                                 tunnel_header=IP(src=GW_OUT, dst=peer))
         try:
-            clear = sa.decrypt(IP(bytes(IP(src=GW_OUT, dst=peer, proto=50) / Raw(esp))))
+            clear = open_esp(esp, key, salt, GW_OUT, peer)
             ok = IP in clear and clear[IP].dst == inner
         except Exception:  # noqa: BLE001 - wrong keys are the failure under test
             ok = False
